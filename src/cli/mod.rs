@@ -1,0 +1,129 @@
+//! The command line: one function per subcommand. Exit codes: 0 success, 1 a refused or
+//! failed operation, 2 bad usage.
+
+pub mod calendar;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, Overrides, ProcessEnv};
+use crate::domain::calendar::Calendar;
+use crate::domain::staff::Lang;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "privdesk",
+    version,
+    about = "A terminal support desk where the client privacy policy is kept by the program",
+    long_about = "privdesk works three queues (password resets, compromise reports, data-subject \
+                  requests) under a role-based access table, with personal data encrypted per client \
+                  and every look and change in a tamper-evident audit log.\n\n\
+                  Run without a subcommand to open the desk.",
+    after_help = "Configuration: --config FILE, PRIVDESK_CONFIG, or ~/.config/privdesk/config.toml \
+                  (example: assets/privdesk.example.toml)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The configuration file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The database: sqlite://PATH or postgres://… (default: a SQLite file in the data directory).
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "PRIVDESK_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// The key store: sqlite://PATH or postgres://… (default: keys.db next to the master key).
+    #[arg(long, global = true, value_name = "URL")]
+    pub key_store_url: Option<String>,
+    /// The master key file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// The language of the desk's own text: en or ru.
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The working-day calendar: a year's exceptions, or a due date.
+    Calendar(calendar::CalendarArgs),
+}
+
+impl GlobalArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            config_file: self.config.clone(),
+            database_url: self.database_url.clone(),
+            key_store_url: self.key_store_url.clone(),
+            master_key_file: self.master_key_file.clone(),
+            language: self.lang,
+        }
+    }
+
+    pub fn config(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(&self.overrides(), &ProcessEnv)?)
+    }
+}
+
+/// The production calendar: the configured file, or the one built in.
+pub fn load_calendar(config: &Config) -> anyhow::Result<Calendar> {
+    match &config.calendar_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the calendar file {}", path.display()))?;
+            Ok(Calendar::parse(&text, &path.display().to_string())?)
+        }
+        None => Ok(Calendar::embedded()?),
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "privdesk: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.global.config()?;
+    match cli.command {
+        Some(Command::Calendar(args)) => {
+            let cal = load_calendar(&config)?;
+            let mut out = std::io::stdout().lock();
+            calendar::run(&args, &cal, &config.time_zone, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            anyhow::bail!("the desk's screens are not built yet; try `privdesk --help`")
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! Staff management: add, roles, languages, passwords, disabling, unlocking, SSH keys.
+//! From the command line (shell access is admin trust) or by an admin; every change audited.
+
+use crate::domain::personal::Secret;
+use crate::domain::staff::{Actor, Lang, Login, Role, Staff};
+use crate::store::{Mutation, NewStaff, NewStaffKey, StaffChange, StaffKeyRow};
+
+use super::auth::staff_of;
+use super::{Desk, DeskError, Result, require_admin};
+
+/// A staff member's registered SSH key, as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffKey {
+    pub algorithm: String,
+    pub fingerprint: String,
+    pub comment: String,
+    pub added_at: jiff::Timestamp,
+}
+
+impl From<StaffKeyRow> for StaffKey {
+    fn from(r: StaffKeyRow) -> Self {
+        StaffKey {
+            algorithm: r.algorithm,
+            fingerprint: r.fingerprint,
+            comment: r.comment,
+            added_at: r.added_at,
+        }
+    }
+}
+
+/// A public key parsed from an OpenSSH line (`ssh-ed25519 AAAA… comment`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedKey {
+    pub algorithm: String,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub comment: String,
+}
+
+/// Parses the first key of an OpenSSH public key file.
+pub fn parse_public_key(text: &str) -> Result<ParsedKey> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .ok_or_else(|| DeskError::Invalid("the key file holds no public key".to_owned()))?;
+    if line.contains("PRIVATE KEY") {
+        return Err(DeskError::Invalid(
+            "this is a private key: give the public key (the .pub file) instead, and keep the private key secret"
+                .to_owned(),
+        ));
+    }
+    let key = russh::keys::PublicKey::from_openssh(line).map_err(|e| {
+        DeskError::Invalid(format!(
+            "not an OpenSSH public key ({e}); expected a line like `ssh-ed25519 AAAA… name@host`"
+        ))
+    })?;
+    let comment = key.comment().to_string();
+    let mut bare = key.clone();
+    bare.set_comment("");
+    let public_key = bare
+        .to_openssh()
+        .map_err(|e| DeskError::Invalid(format!("cannot encode the key: {e}")))?
+        .trim()
+        .to_owned();
+    Ok(ParsedKey {
+        algorithm: key.algorithm().to_string(),
+        public_key,
+        fingerprint: key.fingerprint(russh::keys::HashAlg::Sha256).to_string(),
+        comment: comment
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect(),
+    })
+}
+
+fn login_of(s: &str) -> Result<Login> {
+    Login::parse(s).map_err(|e| DeskError::Invalid(e.to_string()))
+}
+
+fn check_password_strength(p: &Secret<String>) -> Result<()> {
+    let n = p.expose().chars().count();
+    if n < 12 {
+        return Err(DeskError::Invalid(format!(
+            "a staff password needs at least 12 characters (this one has {n}); a passphrase of a few words works well"
+        )));
+    }
+    if n > 1024 {
+        return Err(DeskError::Invalid(
+            "a staff password is at most 1024 characters".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+impl Desk {
+    async fn staff_row(&self, login: &str) -> Result<crate::store::StaffRow> {
+        self.store
+            .staff_by_login(login)
+            .await?
+            .ok_or_else(|| DeskError::NotFound {
+                what: "staff member",
+                id: login.chars().take(40).collect(),
+            })
+    }
+
+    pub async fn add_staff(
+        &self,
+        actor: &Actor,
+        login: &str,
+        display_name: &str,
+        role: Role,
+        lang: Option<Lang>,
+        password: Secret<String>,
+    ) -> Result<Staff> {
+        self.add_staff_inner(actor, login, display_name, role, lang, password, false)
+            .await
+    }
+
+    /// Adds a demo staff member (password `demo`); such logins work only in demo databases.
+    pub async fn add_demo_staff(&self, actor: &Actor, role: Role) -> Result<Staff> {
+        self.add_staff_inner(
+            actor,
+            role.as_str(),
+            &format!("Demo {role}"),
+            role,
+            None,
+            Secret::from("demo".to_owned()),
+            true,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn add_staff_inner(
+        &self,
+        actor: &Actor,
+        login: &str,
+        display_name: &str,
+        role: Role,
+        lang: Option<Lang>,
+        password: Secret<String>,
+        demo: bool,
+    ) -> Result<Staff> {
+        require_admin(actor)?;
+        let login = login_of(login)?;
+        if !demo {
+            check_password_strength(&password)?;
+        }
+        let display_name: String = display_name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(80)
+            .collect();
+        let hash = self.hash_password(password).await?;
+        let new = NewStaff {
+            login: login.to_string(),
+            display_name: if display_name.trim().is_empty() {
+                login.to_string()
+            } else {
+                display_name
+            },
+            role,
+            lang,
+            password_hash: hash,
+            demo,
+        };
+        let audit = self
+            .audit(actor, "staff.add")
+            .target(login.as_str())
+            .detail(format!("role={role}"));
+        let out = self.commit(vec![Mutation::InsertStaff(new)], audit).await?;
+        let id = out
+            .staff_ids
+            .first()
+            .copied()
+            .ok_or_else(|| DeskError::Internal("no staff id".into()))?;
+        let row = self
+            .store
+            .staff_by_id(id)
+            .await?
+            .ok_or_else(|| DeskError::Internal("staff vanished".into()))?;
+        staff_of(&row)
+    }
+
+    pub async fn list_staff(&self, actor: &Actor) -> Result<Vec<Staff>> {
+        require_admin(actor)?;
+        self.store
+            .list_staff()
+            .await?
+            .iter()
+            .map(staff_of)
+            .collect()
+    }
+
+    pub async fn staff_keys(&self, actor: &Actor, login: &str) -> Result<Vec<StaffKey>> {
+        require_admin(actor)?;
+        let row = self.staff_row(login).await?;
+        Ok(self
+            .store
+            .staff_keys(row.id)
+            .await?
+            .into_iter()
+            .map(StaffKey::from)
+            .collect())
+    }
+
+    async fn change_staff(
+        &self,
+        actor: &Actor,
+        login: &str,
+        change: StaffChange,
+        action: &str,
+        detail: String,
+    ) -> Result<()> {
+        require_admin(actor)?;
+        let row = self.staff_row(login).await?;
+        let audit = self
+            .audit(actor, action)
+            .target(row.login.as_str())
+            .detail(detail);
+        self.commit(vec![Mutation::UpdateStaff { id: row.id, change }], audit)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes a role; the member's live sessions end.
+    pub async fn set_role(&self, actor: &Actor, login: &str, role: Role) -> Result<()> {
+        let change = StaffChange {
+            role: Some(role),
+            bump_generation: true,
+            ..StaffChange::default()
+        };
+        self.change_staff(
+            actor,
+            login,
+            change,
+            "staff.set_role",
+            format!("role={role}"),
+        )
+        .await
+    }
+
+    pub async fn set_lang(&self, actor: &Actor, login: &str, lang: Option<Lang>) -> Result<()> {
+        let change = StaffChange {
+            lang: Some(lang),
+            ..StaffChange::default()
+        };
+        let detail = format!("lang={}", lang.map_or("none", Lang::as_str));
+        self.change_staff(actor, login, change, "staff.set_lang", detail)
+            .await
+    }
+
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        login: &str,
+        password: Secret<String>,
+    ) -> Result<()> {
+        check_password_strength(&password)?;
+        let hash = self.hash_password(password).await?;
+        let change = StaffChange {
+            password_hash: Some(hash),
+            failed_attempts: Some(0),
+            locked_until: Some(None),
+            ..StaffChange::default()
+        };
+        self.change_staff(actor, login, change, "staff.passwd", String::new())
+            .await
+    }
+
+    /// Disables a member (or enables again); disabling ends their live sessions.
+    pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<()> {
+        let change = StaffChange {
+            disabled: Some(disabled),
+            bump_generation: disabled,
+            ..StaffChange::default()
+        };
+        let action = if disabled {
+            "staff.disable"
+        } else {
+            "staff.enable"
+        };
+        self.change_staff(actor, login, change, action, String::new())
+            .await
+    }
+
+    /// Clears a lock-out after failed logins.
+    pub async fn unlock_staff(&self, actor: &Actor, login: &str) -> Result<()> {
+        let change = StaffChange {
+            failed_attempts: Some(0),
+            locked_until: Some(None),
+            ..StaffChange::default()
+        };
+        self.change_staff(actor, login, change, "staff.unlock", String::new())
+            .await
+    }
+
+    pub async fn add_staff_key(
+        &self,
+        actor: &Actor,
+        login: &str,
+        key_text: &str,
+    ) -> Result<ParsedKey> {
+        require_admin(actor)?;
+        let key = parse_public_key(key_text)?;
+        let row = self.staff_row(login).await?;
+        let new = NewStaffKey {
+            staff: row.id,
+            algorithm: key.algorithm.clone(),
+            public_key: key.public_key.clone(),
+            fingerprint: key.fingerprint.clone(),
+            comment: key.comment.clone(),
+        };
+        let audit = self
+            .audit(actor, "staff.add_key")
+            .target(row.login.as_str())
+            .detail(key.fingerprint.clone());
+        self.commit(vec![Mutation::AddStaffKey(new)], audit).await?;
+        Ok(key)
+    }
+
+    /// Removes a key by its fingerprint (`SHA256:…`); the member's live sessions end.
+    pub async fn remove_staff_key(
+        &self,
+        actor: &Actor,
+        login: &str,
+        fingerprint: &str,
+    ) -> Result<()> {
+        require_admin(actor)?;
+        let row = self.staff_row(login).await?;
+        let audit = self
+            .audit(actor, "staff.remove_key")
+            .target(row.login.as_str())
+            .detail(fingerprint.to_owned());
+        self.commit(
+            vec![Mutation::RemoveStaffKey {
+                staff: row.id,
+                fingerprint: fingerprint.to_owned(),
+            }],
+            audit,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_keys_parse_and_private_keys_are_refused() {
+        let line = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq7Dp2tIYbB8b2QH0mFfN4Eh3Sl3bW3d0yJ3oO0nRr6 desk@host";
+        let k = parse_public_key(line).unwrap();
+        assert_eq!(k.algorithm, "ssh-ed25519");
+        assert!(k.fingerprint.starts_with("SHA256:"));
+        assert_eq!(k.comment, "desk@host");
+        assert!(!k.public_key.contains("desk@host"));
+        assert!(parse_public_key("").is_err());
+        assert!(parse_public_key("ssh-ed25519 notbase64").is_err());
+        let err = parse_public_key("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("private key"), "{err}");
+    }
+}

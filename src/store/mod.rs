@@ -1,0 +1,247 @@
+//! The store: the only code with SQL (DESIGN.md, "Data flow").
+//!
+//! A [`Store`] holds sealed rows: ciphertexts, blind indexes and keyed tokens, never a
+//! plaintext personal value, and it knows no policy. Two native implementations share the
+//! trait and one test suite: [`sqlite`] (the embedded default) and [`postgres`] (several
+//! hosts sharing one desk). Every write goes through [`Store::commit`]: its mutations and
+//! its audit records commit in one transaction or not at all (DESIGN.md principle 2).
+
+pub mod audit;
+pub mod keystore;
+pub mod postgres;
+pub mod sqlite;
+mod types;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use tokio::sync::broadcast;
+
+pub use audit::{AuditDraft, AuditFilter, AuditHead, AuditRecord, ChainReport};
+pub use types::*;
+
+use crate::domain::account::AccountId;
+use crate::domain::request::{Queue, RequestId};
+use crate::domain::staff::StaffId;
+
+/// Why a store call failed. Messages carry ids and table names, never personal values.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error(
+        "{what} {id} was changed by {changed_by} at {changed_at} since you loaded it \
+         (now version {version}); nothing was overwritten: look at the new state and try again"
+    )]
+    Stale {
+        what: &'static str,
+        id: String,
+        changed_by: String,
+        changed_at: Timestamp,
+        version: i64,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the database cannot be reached ({0}); the desk keeps retrying")]
+    Unavailable(String),
+    #[error("the database holds a value privdesk cannot read: {0}")]
+    Corrupt(String),
+    #[error("cannot bring the database schema up to date: {0}")]
+    Migrate(String),
+    #[error("the audit record could not be written, so nothing was done: {0}")]
+    AuditFailed(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl StoreError {
+    /// A fault worth retrying: the connection went away, the database restarted.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Maps a driver error to a store error. The driver's message names constraints and
+/// tables; PostgreSQL's `detail` (which may quote a value) is deliberately not used.
+pub(crate) fn map_db_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            // PostgreSQL: 57P01 admin shutdown (pg_terminate_backend), 08xxx connection.
+            if code.starts_with("08") || code == "57P01" || code == "57P02" || code == "57P03" {
+                StoreError::Unavailable(db.message().to_owned())
+            } else if db.is_unique_violation() {
+                StoreError::Conflict(format!("already exists ({})", db.message()))
+            } else {
+                StoreError::Database(db.message().to_owned())
+            }
+        }
+        sqlx::Error::RowNotFound => StoreError::NotFound {
+            what: "row",
+            id: String::new(),
+        },
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        map_db_error(e)
+    }
+}
+
+/// Which engine a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A notice that something changed; a hint to refresh, never the data itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChangeNotice {
+    /// Requests changed (ids), or were created.
+    Requests(Vec<RequestId>),
+    Accounts(Vec<AccountId>),
+    Staff(Vec<StaffId>),
+    Audit,
+    Notices,
+    /// Something changed that this process did not see in detail (another process, or a
+    /// reconnect): refresh everything on screen.
+    Everything,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    /// Applies the schema migrations this build knows.
+    async fn migrate(&self) -> Result<()>;
+
+    async fn meta(&self, key: &str) -> Result<Option<String>>;
+
+    /// Reserves `n` consecutive ids of `table` for rows about to be sealed (the id is part
+    /// of every ciphertext's associated data). Returns the first.
+    async fn reserve_ids(&self, table: IdTable, n: u32) -> Result<i64>;
+
+    // Staff.
+    async fn staff_by_login(&self, login: &str) -> Result<Option<StaffRow>>;
+    async fn staff_by_id(&self, id: StaffId) -> Result<Option<StaffRow>>;
+    async fn list_staff(&self) -> Result<Vec<StaffRow>>;
+    async fn staff_keys(&self, id: StaffId) -> Result<Vec<StaffKeyRow>>;
+    async fn staff_key_by_fingerprint(&self, fingerprint: &str) -> Result<Option<StaffKeyRow>>;
+
+    // Accounts.
+    async fn account(&self, id: AccountId) -> Result<Option<AccountRow>>;
+    async fn accounts_by_ids(&self, ids: &[AccountId]) -> Result<Vec<AccountRow>>;
+    async fn contacts(&self, account: AccountId) -> Result<Vec<ContactRow>>;
+    async fn contact(&self, id: i64) -> Result<Option<ContactRow>>;
+    async fn login_history(&self, account: AccountId, limit: u32) -> Result<Vec<LoginRow>>;
+    async fn client_sessions(&self, account: AccountId) -> Result<Vec<SessionRow>>;
+    async fn admin_login_count(&self, account: AccountId) -> Result<u32>;
+    async fn accounts_by_index(&self, kind: IndexKindTag, hash: &[u8]) -> Result<Vec<AccountId>>;
+    /// Accounts holding every token (exact words of account and contact names).
+    async fn accounts_by_tokens(&self, tokens: &[String], limit: u32) -> Result<Vec<AccountId>>;
+    async fn account_count(&self) -> Result<AccountCounts>;
+
+    // Requests.
+    async fn request(&self, id: RequestId) -> Result<Option<RequestRow>>;
+    async fn list_requests(&self, query: &ListQuery) -> Result<Vec<RequestRow>>;
+    async fn queue_counts(&self, now: Timestamp) -> Result<Vec<QueueCount>>;
+    /// Requests whose subject holds every token, newest first.
+    async fn search_subjects(
+        &self,
+        tokens: &[String],
+        queues: &[Queue],
+        limit: u32,
+    ) -> Result<Vec<RequestRow>>;
+    async fn requests_of_account(&self, account: AccountId) -> Result<Vec<RequestRow>>;
+    async fn entries(&self, request: RequestId) -> Result<Vec<EntryRow>>;
+    async fn verification_items(&self, request: RequestId) -> Result<Vec<VerificationRow>>;
+
+    /// Applies every mutation and appends every audit record in one transaction.
+    async fn commit(&self, commit: Commit) -> Result<CommitOutcome>;
+
+    // Audit.
+    async fn audit_head(&self) -> Result<AuditHead>;
+    async fn audit_records(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// Recomputes the whole chain from the first record.
+    async fn verify_audit(&self) -> Result<ChainReport>;
+
+    // Erasure bookkeeping (crypto-shredding, DESIGN.md principle 7).
+    async fn doomed_keys(&self) -> Result<Vec<AccountId>>;
+    async fn forget_doomed(&self, account: AccountId) -> Result<()>;
+
+    // Change notices.
+    /// A counter bumped by every commit, in any process.
+    async fn change_counter(&self) -> Result<i64>;
+    fn subscribe(&self) -> broadcast::Receiver<ChangeNotice>;
+    /// Starts watching for changes made by other processes or hosts (SQLite: polling the
+    /// counter; PostgreSQL: LISTEN/NOTIFY). Needs a tokio runtime.
+    fn watch_changes(&self);
+
+    /// Bulk path for demo data and imports: many rows, few transactions, one audit record
+    /// per batch. Same semantics as `commit`.
+    async fn commit_bulk(&self, commit: Commit) -> Result<CommitOutcome> {
+        self.commit(commit).await
+    }
+
+    async fn close(&self);
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a database URL names: `sqlite://PATH` (or a bare path) or
+/// `postgres://…`. Applies migrations when `migrate` is set.
+pub async fn open(url: &str, migrate: bool) -> Result<DynStore> {
+    let store: DynStore = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Arc::new(postgres::PgStore::connect(url).await?)
+    } else {
+        Arc::new(sqlite::SqliteStore::open(&sqlite::path_of(url), true).await?)
+    };
+    if migrate {
+        store.migrate().await?;
+    }
+    Ok(store)
+}
+
+/// A database URL with any password removed, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_passwords() {
+        assert_eq!(
+            redact_url("postgres://desk:s3cret@db:5432/x"),
+            "postgres://desk:***@db:5432/x"
+        );
+        assert_eq!(
+            redact_url("postgres:///x?host=/run"),
+            "postgres:///x?host=/run"
+        );
+        assert_eq!(redact_url("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+    }
+}

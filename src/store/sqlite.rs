@@ -1,0 +1,245 @@
+//! The embedded SQLite store: one file, WAL, `synchronous = FULL`, `secure_delete` on.
+//!
+//! Reads use a small pool; writes use one connection and `BEGIN IMMEDIATE`, so a write
+//! transaction holds the database's write lock from its first statement (no upgrade
+//! deadlocks between processes) and the audit chain is appended by one writer at a time.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use tokio::sync::broadcast;
+
+use crate::store::Backend;
+
+type Db = sqlx::Sqlite;
+type DbStore = SqliteStore;
+const BACKEND: Backend = Backend::Sqlite;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The file a `sqlite://` URL (or a bare path) names.
+pub fn path_of(url: &str) -> PathBuf {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    PathBuf::from(rest.split('?').next().unwrap_or(rest))
+}
+
+pub struct SqliteStore {
+    read: sqlx::SqlitePool,
+    write: sqlx::SqlitePool,
+    path: PathBuf,
+    notices: broadcast::Sender<ChangeNotice>,
+    seen_counter: Arc<AtomicI64>,
+    watching: AtomicBool,
+    stop: Arc<tokio::sync::Notify>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn connect_options(path: &Path, create: bool) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        .pragma("secure_delete", "ON")
+}
+
+impl SqliteStore {
+    /// Opens (creating if asked) the database file at `path`.
+    pub async fn open(path: &Path, create: bool) -> Result<SqliteStore> {
+        if create && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot create the directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let opts = connect_options(path, create);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.clone())
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.read_only(false))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        let (notices, _) = broadcast::channel(256);
+        Ok(SqliteStore {
+            read,
+            write,
+            path: path.to_owned(),
+            notices,
+            seen_counter: Arc::new(AtomicI64::new(-1)),
+            watching: AtomicBool::new(false),
+            stop: Arc::new(tokio::sync::Notify::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn reader(&self) -> &sqlx::SqlitePool {
+        &self.read
+    }
+
+    fn writer(&self) -> &sqlx::SqlitePool {
+        &self.write
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        MIGRATOR
+            .run(&self.write)
+            .await
+            .map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    async fn close_pools(&self) {
+        self.stop.notify_waiters();
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    async fn search_subject_tokens(
+        &self,
+        tokens: &[String],
+        queues: &[Queue],
+        limit: u32,
+    ) -> Result<Vec<RequestRow>> {
+        // Tokens are lower-case hex words; quoting each makes the MATCH an AND of exact terms.
+        let matcher = tokens
+            .iter()
+            .filter(|t| t.chars().all(|c| c.is_ascii_alphanumeric()))
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        if matcher.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT {REQUEST_COLUMNS}{REQUEST_FROM}JOIN (SELECT rowid AS rid FROM subject_index \
+             WHERE subject_index MATCH "
+        ));
+        q.push_bind(matcher)
+            .push(" ORDER BY rowid DESC) m ON m.rid = r.id WHERE r.queue IN (");
+        let mut sep = q.separated(", ");
+        for queue in queues {
+            sep.push_bind(i64::from(queue.code()));
+        }
+        q.push(") ORDER BY r.id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        q.build()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(request_from_row)
+            .collect()
+    }
+
+    /// SQLite has no notifications across processes: poll the change counter, and tell
+    /// this process's screens to refresh when another process moved it.
+    fn start_watching(&self) {
+        if self.watching.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let read = self.read.clone();
+        let seen = self.seen_counter.clone();
+        let notices = self.notices.clone();
+        let stop = self.stop.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    () = stop.notified() => break,
+                    _ = tick.tick() => {}
+                }
+                let Ok(counter) =
+                    sqlx::query_scalar::<_, i64>("SELECT counter FROM changes WHERE id = 1")
+                        .fetch_one(&read)
+                        .await
+                else {
+                    continue;
+                };
+                let before = seen.swap(counter, Ordering::SeqCst);
+                if before >= 0 && counter != before {
+                    let _ = notices.send(ChangeNotice::Everything);
+                }
+            }
+        });
+    }
+}
+
+async fn lock_audit_head(tx: &mut Tx) -> Result<(i64, Vec<u8>)> {
+    // BEGIN IMMEDIATE already holds the write lock: appends are serialised.
+    let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| StoreError::AuditFailed(crate::store::map_db_error(e).to_string()))?;
+    Ok((r.try_get("seq")?, r.try_get("hash")?))
+}
+
+/// (queue, is_open, due_at, version, updated_by, updated_at) of a request, for an update.
+async fn lock_request(tx: &mut Tx, id: RequestId) -> Result<(i64, bool, i64, i64, String, i64)> {
+    let r = sqlx::query("SELECT queue, is_open, due_at, version, updated_by, updated_at FROM requests WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { what: "request", id: id.to_string() })?;
+    Ok((
+        r.try_get("queue")?,
+        r.try_get("is_open")?,
+        r.try_get("due_at")?,
+        r.try_get("version")?,
+        r.try_get("updated_by")?,
+        r.try_get("updated_at")?,
+    ))
+}
+
+async fn index_subject(tx: &mut Tx, id: RequestId, tokens: &[String]) -> Result<()> {
+    sqlx::query("INSERT INTO subject_index (rowid, tokens) VALUES ($1, $2)")
+        .bind(id.0)
+        .bind(tokens.join(" "))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn unindex_subjects_of_account(tx: &mut Tx, account: AccountId) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM subject_index WHERE rowid IN (SELECT id FROM requests WHERE account_id = $1)",
+    )
+    .bind(account.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn notify_in_tx(_tx: &mut Tx, _counter: i64) -> Result<()> {
+    Ok(())
+}
+
+include!("shared.rs");
