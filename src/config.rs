@@ -24,6 +24,9 @@ pub struct Config {
     /// PostgreSQL database of its own.
     pub key_store_url: String,
     pub master_key_file: PathBuf,
+    /// The key file was named (flag, environment or file) rather than defaulted: it then
+    /// wins over `PRIVDESK_MASTER_KEY` and a systemd credential.
+    pub master_key_file_explicit: bool,
     pub data_dir: PathBuf,
     pub state_dir: PathBuf,
     pub time_zone_name: String,
@@ -316,12 +319,13 @@ impl Config {
             .or_else(|| env.var("PRIVDESK_DATABASE_URL"))
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", dirs.data.join("privdesk.db").display()));
-        let master_key_file = o
+        let explicit_key_file = o
             .master_key_file
             .clone()
             .or_else(|| env.var("PRIVDESK_MASTER_KEY_FILE").map(PathBuf::from))
-            .or(file.master_key_file)
-            .unwrap_or_else(|| dirs.data.join("master.key"));
+            .or(file.master_key_file);
+        let master_key_file_explicit = explicit_key_file.is_some();
+        let master_key_file = explicit_key_file.unwrap_or_else(|| dirs.data.join("master.key"));
         let key_store_url = o
             .key_store_url
             .clone()
@@ -412,6 +416,7 @@ impl Config {
             database_url,
             key_store_url,
             master_key_file,
+            master_key_file_explicit,
             data_dir: dirs.data.clone(),
             state_dir: dirs.state.clone(),
             time_zone_name: tz_name,

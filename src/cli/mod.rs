@@ -1,7 +1,12 @@
 //! The command line: one function per subcommand. Exit codes: 0 success, 1 a refused or
 //! failed operation, 2 bad usage.
 
+pub mod audit;
 pub mod calendar;
+pub mod common;
+pub mod init;
+pub mod keys;
+pub mod staff;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -60,6 +65,17 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create the master key, the key store and the database (safe to run again).
+    Init,
+    /// Staff accounts: add, list, roles, languages, passwords, SSH keys.
+    #[command(subcommand)]
+    Staff(staff::StaffCmd),
+    /// Master key rotation and verification.
+    #[command(subcommand)]
+    Keys(keys::KeysCmd),
+    /// The audit log: verify, checkpoint, list.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// The working-day calendar: a year's exceptions, or a due date.
     Calendar(calendar::CalendarArgs),
 }
@@ -115,10 +131,23 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.global.config()?;
+    let needs_logs = !matches!(cli.command, Some(Command::Calendar(_)));
+    let _logs = needs_logs.then(|| common::start_logging(&config)).flatten();
+    let mut out = std::io::stdout().lock();
+    let ok = |ok: bool| if ok { ExitCode::SUCCESS } else { ExitCode::from(1) };
     match cli.command {
+        Some(Command::Init) => {
+            init::run(&config, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Staff(cmd)) => {
+            staff::run(&config, cmd, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Keys(cmd)) => Ok(ok(keys::run(&config, cmd, &mut out)?)),
+        Some(Command::Audit(cmd)) => Ok(ok(audit::run(&config, cmd, &mut out)?)),
         Some(Command::Calendar(args)) => {
             let cal = load_calendar(&config)?;
-            let mut out = std::io::stdout().lock();
             calendar::run(&args, &cal, &config.time_zone, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -265,6 +265,18 @@ impl Desk {
         }
     }
 
+    /// Seals and inserts accounts in one transaction with one audit record (imports from the
+    /// command line: shell access is admin trust).
+    pub async fn create_accounts(&self, actor: &Actor, inputs: &[AccountInput], action: &str) -> Result<Vec<AccountId>> {
+        super::require_admin(actor)?;
+        let sealed = self.seal_accounts(inputs).await?;
+        let ids: Vec<AccountId> = sealed.iter().map(|a| a.id).collect();
+        let mutations = sealed.into_iter().map(|a| Mutation::InsertAccount(Box::new(a))).collect();
+        let audit = self.audit(actor, action).detail(format!("accounts={}", ids.len()));
+        self.commit(mutations, audit).await?;
+        Ok(ids)
+    }
+
     /// Accounts already holding this external id or email (by blind index).
     pub async fn existing_accounts(
         &self,

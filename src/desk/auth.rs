@@ -51,8 +51,8 @@ impl Desk {
             .to_string()
     }
 
-    fn is_demo_database(&self) -> impl std::future::Future<Output = bool> + '_ {
-        async move { matches!(self.store.meta("demo").await, Ok(Some(v)) if v == "true") }
+    async fn is_demo_database(&self) -> bool {
+        matches!(self.store.meta("demo").await, Ok(Some(v)) if v == "true")
     }
 
     /// Checks a login and password. Failures count towards an exponential lock-out and are

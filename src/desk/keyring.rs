@@ -44,10 +44,10 @@ impl std::fmt::Debug for Keyring {
 /// Where the master key comes from: an explicitly configured file wins, then the
 /// environment (`PRIVDESK_MASTER_KEY`), then a systemd credential, then the default file.
 pub fn master_key_source(
-    explicit_file: Option<PathBuf>,
+    explicit_file: Option<&std::path::Path>,
     default_file: PathBuf,
 ) -> Result<MasterKeySource, DeskError> {
-    match MasterKeySource::from_process_env(explicit_file.as_deref()) {
+    match MasterKeySource::from_process_env(explicit_file) {
         Ok(s) => Ok(s),
         Err(CryptoError::NoMasterKey) => Ok(MasterKeySource::File(default_file)),
         Err(e) => Err(e.into()),

@@ -167,13 +167,9 @@ impl Desk {
     /// Opens an initialised desk: the keyring first (a wrong master key stops here, having
     /// written nothing), then the database, checked to belong with the key store; then any
     /// key doomed by an interrupted erasure is destroyed.
-    pub async fn open(
-        config: &Config,
-        calendar: Calendar,
-        explicit_key_file: bool,
-    ) -> Result<Desk> {
+    pub async fn open(config: &Config, calendar: Calendar) -> Result<Desk> {
         let source = keyring::master_key_source(
-            explicit_key_file.then(|| config.master_key_file.clone()),
+            config.master_key_file_explicit.then_some(config.master_key_file.as_path()),
             config.master_key_file.clone(),
         )?;
         let keystore = store::keystore::open(&config.key_store_url, false).await?;
@@ -205,6 +201,12 @@ impl Desk {
         );
         desk.destroy_doomed_keys().await?;
         Ok(desk)
+    }
+
+    /// The same desk reading time from `clock` (tests).
+    #[must_use]
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Desk {
+        Desk { clock, ..self }
     }
 
     pub fn store(&self) -> &DynStore {
@@ -327,4 +329,102 @@ pub fn require_audit_reader(actor: &Actor) -> Result<()> {
             "only a supervisor or an auditor may read the audit log".to_owned(),
         )),
     }
+}
+
+/// What `privdesk init` did.
+#[derive(Debug)]
+pub struct InitReport {
+    /// The master key file created now, if one was.
+    pub key_file_created: Option<std::path::PathBuf>,
+    pub key_source: String,
+    pub already_initialised: bool,
+    pub desk: Desk,
+}
+
+impl Desk {
+    /// Initialises a desk (or opens one already initialised): creates the master key file
+    /// when there is none, the key store with its index key, the database schema, and pairs
+    /// the database with the key store. `demo` marks a demo database (demo logins work only
+    /// there).
+    pub async fn init(config: &Config, calendar: Calendar, actor: &Actor, demo: bool) -> Result<InitReport> {
+        let source = keyring::master_key_source(
+            config.master_key_file_explicit.then_some(config.master_key_file.as_path()),
+            config.master_key_file.clone(),
+        )?;
+        if let Some(path) = sqlite_path(&config.key_store_url)
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            create_private_dir(dir)?;
+        }
+        let keystore = store::keystore::open(&config.key_store_url, true).await?;
+        let mut key_file_created = None;
+        if let crate::crypto::MasterKeySource::File(path) = &source
+            && !path.exists()
+        {
+            if keystore.get(crate::store::keystore::KeyOwner::Index(1)).await?.is_some() {
+                return Err(DeskError::Setup(format!(
+                    "the key store {} is initialised, but its master key file {} is missing: restore the key \
+                     file from its backup (a new key could not open the existing data). Nothing was changed.",
+                    store::redact_url(&config.key_store_url),
+                    path.display()
+                )));
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                create_private_dir(dir)?;
+            }
+            crate::crypto::create_key_file(path)?;
+            key_file_created = Some(path.clone());
+        }
+        let key_source = source.describe();
+        let keys = Keyring::initialise(source, keystore).await?;
+        if let Some(path) = sqlite_path(&config.database_url)
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            create_private_dir(dir)?;
+        }
+        let store = store::open(&config.database_url, true).await?;
+        let existing = store.meta("desk_id").await?;
+        let desk = Desk::new(store, Arc::new(keys), Rules::from_config(config, calendar), Arc::new(SystemClock));
+        let already_initialised = match existing {
+            Some(id) if id == desk.keys.desk_id() => true,
+            Some(_) => {
+                return Err(DeskError::Setup(
+                    "this database was initialised with another key store: check key_store_url (nothing was changed)"
+                        .to_owned(),
+                ));
+            }
+            None => {
+                let mut mutations =
+                    vec![Mutation::SetMeta { key: "desk_id".into(), value: desk.keys.desk_id().to_owned() }];
+                if demo {
+                    mutations.push(Mutation::SetMeta { key: "demo".into(), value: "true".into() });
+                }
+                desk.commit(mutations, desk.audit(actor, "desk.init").detail(if demo { "demo" } else { "" })).await?;
+                false
+            }
+        };
+        desk.destroy_doomed_keys().await?;
+        Ok(InitReport { key_file_created, key_source, already_initialised, desk })
+    }
+
+    /// Whether this is a demo database.
+    pub async fn is_demo(&self) -> Result<bool> {
+        Ok(self.store.meta("demo").await?.as_deref() == Some("true"))
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    (!url.starts_with("postgres")).then(|| store::sqlite::path_of(url))
+}
+
+/// Creates a directory readable by its owner only (it will hold keys and personal data).
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|e| DeskError::Setup(format!("cannot create the directory {}: {e}", dir.display())))
 }

@@ -1,6 +1,8 @@
 //! The queues and the work on a request: listing, searching, opening (one audited look),
 //! state events, taking, assigning, releasing, notes, filing.
 
+use std::fmt::Write as _;
+
 use jiff::Timestamp;
 
 use crate::crypto::{IndexKind, TokenScope};
@@ -346,7 +348,7 @@ impl Desk {
             && r.filed_by.is_some()
             && r.filed_by == actor.staff_id()
         {
-            RequestView::state_only(&self.request_of(&r), urgency, assignee)
+            RequestView::state_only(&Self::request_of(&r), urgency, assignee)
         } else {
             return Err(DeskError::Denied(format!(
                 "the {role} role does not work the {} queue",
@@ -373,7 +375,7 @@ impl Desk {
         Ok(view)
     }
 
-    fn request_of(&self, r: &RequestRow) -> crate::domain::request::Request {
+    fn request_of(r: &RequestRow) -> crate::domain::request::Request {
         use crate::domain::request::{Assignee, Request, Requester};
         Request {
             id: r.id,
@@ -652,16 +654,13 @@ impl Desk {
                 &self.rules.calendar,
                 &self.rules.tz,
             )?);
-            detail.push_str(&format!(
-                " severity={} leak={personal_data_leak}",
-                severity.level()
-            ));
+            let _ = write!(detail, " severity={} leak={personal_data_leak}", severity.level());
         }
         if let Event::Refuse(reason) = event {
-            detail.push_str(&format!(" reason={}", reason.as_str()));
+            let _ = write!(detail, " reason={}", reason.as_str());
         }
         if let Event::ProposeRefusal(ground) = event {
-            detail.push_str(&format!(" ground={}", ground.as_str()));
+            let _ = write!(detail, " ground={}", ground.as_str());
         }
         let label = actor.label();
         let mut mutations = vec![Mutation::UpdateRequest {

@@ -111,7 +111,7 @@ impl AuditDraft {
 
     #[must_use]
     pub fn outcome(mut self, outcome: Outcome) -> Self {
-        self.outcome = outcome.as_str().to_owned();
+        outcome.as_str().clone_into(&mut self.outcome);
         self
     }
 

@@ -66,6 +66,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Maps a driver error to a store error. The driver's message names constraints and
 /// tables; PostgreSQL's `detail` (which may quote a value) is deliberately not used.
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(map_db_error)`
 pub(crate) fn map_db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Io(_)

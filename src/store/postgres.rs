@@ -125,13 +125,10 @@ impl PgStore {
         let stop = self.stop.clone();
         tokio::spawn(async move {
             loop {
-                let mut listener = match PgListener::connect_with(&pool).await {
-                    Ok(l) => l,
-                    Err(_) => {
-                        tokio::select! {
-                            () = stop.notified() => return,
-                            () = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                        }
+                let Ok(mut listener) = PgListener::connect_with(&pool).await else {
+                    tokio::select! {
+                        () = stop.notified() => return,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
                     }
                 };
                 if listener.listen(CHANNEL).await.is_err() {

@@ -82,6 +82,12 @@ impl SqliteStore {
             .connect_with(opts.read_only(false))
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        #[cfg(unix)]
+        if create {
+            use std::os::unix::fs::PermissionsExt as _;
+            // Ciphertext only, but still nobody else's business.
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
         let (notices, _) = broadcast::channel(256);
         Ok(SqliteStore {
             read,
@@ -238,6 +244,7 @@ async fn unindex_subjects_of_account(tx: &mut Tx, account: AccountId) -> Result<
     Ok(())
 }
 
+#[allow(clippy::unused_async)] // the PostgreSQL twin awaits; both are called alike
 async fn notify_in_tx(_tx: &mut Tx, _counter: i64) -> Result<()> {
     Ok(())
 }

@@ -183,6 +183,7 @@ fn the_table_has_no_row_the_expectations_lack() {
 
 #[test]
 fn each_guard_refuses_with_its_own_error() {
+    use RequestKind as K;
     let facts_without = |f: &dyn Fn(&mut Facts)| {
         let mut facts = permissive(true);
         f(&mut facts);
@@ -192,7 +193,6 @@ fn each_guard_refuses_with_its_own_error() {
     let no_email = facts_without(&|f| f.contact_has_email = false);
     let preparer = facts_without(&|f| f.actor_is_preparer = true);
 
-    use RequestKind as K;
     assert_eq!(
         next_state(
             K::PasswordReset,

@@ -1,0 +1,135 @@
+//! `privdesk audit …`: verify the chain, print checkpoints, list records.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+use crate::config::Config;
+use crate::domain::account::AccountId;
+use crate::domain::request::RequestId;
+use crate::store::{AuditFilter, AuditHead, AuditRecord};
+
+use super::common::{open_desk, runtime};
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the whole chain; exits 1 naming the first bad record.
+    Verify {
+        /// A checkpoint printed earlier by `audit checkpoint` (detects truncation).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print the chain's head (sequence and hash) to keep off-host.
+    Checkpoint,
+    /// List records, newest first.
+    Log {
+        #[arg(long)]
+        actor: Option<String>,
+        #[arg(long)]
+        account: Option<AccountId>,
+        #[arg(long)]
+        request: Option<RequestId>,
+        /// An action or a dotted prefix of one (e.g. `request`, `staff.add`).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        purpose: Option<String>,
+        /// Only records at or after this instant (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<jiff::Timestamp>,
+        #[arg(long)]
+        until: Option<jiff::Timestamp>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+pub fn run(config: &Config, cmd: AuditCmd, out: &mut dyn Write) -> anyhow::Result<bool> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let desk = open_desk(config).await?;
+        let ok = match cmd {
+            AuditCmd::Verify { checkpoint } => verify(&desk, checkpoint, out).await?,
+            AuditCmd::Checkpoint => {
+                writeln!(out, "{}", desk.store().audit_head().await?.to_line())?;
+                true
+            }
+            AuditCmd::Log { actor, account, request, action, purpose, since, until, limit } => {
+                let filter = AuditFilter { actor, account, request, action, purpose, since, until, ..AuditFilter::default() };
+                for r in desk.store().audit_records(&filter, limit.clamp(1, 10_000)).await? {
+                    writeln!(out, "{}", format_record(&r, &desk.rules().tz))?;
+                }
+                true
+            }
+        };
+        desk.store().close().await;
+        Ok(ok)
+    })
+}
+
+async fn verify(desk: &crate::desk::Desk, checkpoint: Option<PathBuf>, out: &mut dyn Write) -> anyhow::Result<bool> {
+    let report = desk.store().verify_audit().await?;
+    if let Some((seq, why)) = &report.first_bad {
+        writeln!(out, "audit chain BROKEN at record {seq}: {why}")?;
+        return Ok(false);
+    }
+    if let Some(path) = checkpoint {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the checkpoint {}", path.display()))?;
+        let cp = text.lines().find_map(AuditHead::parse_line).with_context(|| {
+            format!("{} holds no checkpoint line (expected the output of `privdesk audit checkpoint`)", path.display())
+        })?;
+        if cp.seq > report.head.seq {
+            writeln!(
+                out,
+                "audit chain TRUNCATED: the checkpoint names record {} but the chain ends at {}",
+                cp.seq, report.head.seq
+            )?;
+            return Ok(false);
+        }
+        let at = desk
+            .store()
+            .audit_records(&AuditFilter { after_seq: Some(cp.seq - 1), ..AuditFilter::default() }, 1)
+            .await?;
+        let matches = cp.seq == 0 || at.first().is_some_and(|r| r.seq == cp.seq && r.hash == cp.hash);
+        if !matches {
+            writeln!(out, "audit chain REWRITTEN: record {} does not match the checkpoint", cp.seq)?;
+            return Ok(false);
+        }
+    }
+    writeln!(out, "audit chain intact: {} records, head {}", report.records, report.head.to_line())?;
+    Ok(true)
+}
+
+pub fn format_record(r: &AuditRecord, tz: &jiff::tz::TimeZone) -> String {
+    let d = &r.draft;
+    let mut line = format!(
+        "{:>6}  {}  {:<16} {:<12} {:<24} {}",
+        r.seq,
+        d.at.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M:%S"),
+        d.actor,
+        d.source,
+        d.action,
+        d.outcome
+    );
+    if let Some(a) = d.account {
+        line.push_str(&format!(" account={a}"));
+    }
+    if let Some(q) = d.request {
+        line.push_str(&format!(" request={q}"));
+    }
+    if let Some(t) = &d.target {
+        line.push_str(&format!(" target={t}"));
+    }
+    if !d.fields.is_empty() {
+        line.push_str(&format!(" fields={}", d.fields));
+    }
+    if let Some(p) = &d.purpose {
+        line.push_str(&format!(" purpose={p}"));
+    }
+    if !d.detail.is_empty() {
+        line.push_str(&format!(" ({})", d.detail));
+    }
+    line
+}

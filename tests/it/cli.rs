@@ -1,0 +1,107 @@
+//! The real binary: exit codes and messages on good and bad input.
+
+use std::process::Command;
+
+fn privdesk(home: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_privdesk"));
+    c.env_clear()
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    c
+}
+
+#[test]
+fn calendar_prints_a_year_and_a_due_date() {
+    let home = tempfile::tempdir().unwrap();
+    let out = privdesk(home.path()).args(["calendar", "2026"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2026-01-01"), "{text}");
+    let out = privdesk(home.path()).args(["calendar", "due", "2026-01-05", "10"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2026-01-23 23:59:59"));
+    let out = privdesk(home.path()).args(["calendar", "2031"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not cover 2031"));
+}
+
+#[test]
+fn bad_usage_exits_2_and_a_bad_config_names_file_and_line() {
+    let home = tempfile::tempdir().unwrap();
+    let out = privdesk(home.path()).args(["no-such-command"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let cfg = home.path().join("bad.toml");
+    std::fs::write(&cfg, "time_zone = \"Europe/Moscow\"\n[session]\nidle_lok = \"5m\"\n").unwrap();
+    let out = privdesk(home.path()).arg("--config").arg(&cfg).args(["calendar", "2026"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:3") && err.contains("idle_lok"), "{err}");
+}
+
+#[test]
+fn init_staff_and_audit_from_the_shell() {
+    let home = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str], stdin: &str| {
+        let mut c = privdesk(home.path());
+        c.args(args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = ok(&["init"], "");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = home.path().join("data/privdesk/master.key");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    let out = ok(&["staff", "add", "anna", "--role", "agent", "--password-stdin"], "a long enough password\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ok(&["staff", "add", "anna", "--role", "agent", "--password-stdin"], "a long enough password\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    let out = ok(&["staff", "add", "bob", "--role", "agent", "--password-stdin"], "short\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("12 characters"));
+    let out = ok(&["staff", "set-role", "nobody", "admin"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+    let bad_key = home.path().join("bad.pub");
+    std::fs::write(&bad_key, "not a key\n").unwrap();
+    let out = ok(&["staff", "add-key", "anna", bad_key.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("OpenSSH public key"));
+    let out = ok(&["audit", "verify"], "");
+    assert!(out.status.success());
+    let out = ok(&["audit", "log", "--action", "staff"], "");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("staff.add") && log.contains("target=anna") && log.contains("@cli"), "{log}");
+    // A wrong master key: refused, nothing written.
+    let keys_db = format!("sqlite://{}", home.path().join("data/privdesk/keys.db").display());
+    let other_home = tempfile::tempdir().unwrap();
+    assert!(privdesk(other_home.path()).arg("init").output().unwrap().status.success());
+    let other = other_home.path().join("data/privdesk/master.key");
+    let db = home.path().join("data/privdesk/privdesk.db");
+    let before = std::fs::read(&db).unwrap();
+    for args in [&["staff", "list"][..], &["init"][..]] {
+        let out = privdesk(home.path())
+            .arg("--master-key-file")
+            .arg(&other)
+            .arg("--key-store-url")
+            .arg(&keys_db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("does not open"), "{err}");
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), before, "a wrong key changed the database");
+    // A missing key file for an initialised key store: refused, no new key made.
+    std::fs::rename(&key, home.path().join("moved.key")).unwrap();
+    let out = privdesk(home.path()).arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("restore the key file"));
+    assert!(!key.exists());
+}

@@ -1,0 +1,8 @@
+//! privdesk's integration tests: one binary (fast to build), driving the desk layer and the
+//! real program as a user's program would. Store tests run on SQLite and on PostgreSQL
+//! (`PRIVDESK_TEST_PG_URL`; required when `CI=true`).
+
+mod support;
+
+mod cli;
+mod desk_requests;
