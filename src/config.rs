@@ -32,7 +32,10 @@ pub struct Config {
     pub time_zone_name: String,
     pub time_zone: TimeZone,
     pub calendar_file: Option<PathBuf>,
+    /// The config file's (or `PRIVDESK_LANG`'s) language: used when nothing closer says.
     pub language: Option<Lang>,
+    /// `--lang`: wins over the staff member's preference and the locale.
+    pub language_override: Option<Lang>,
     pub deadlines: Deadlines,
     pub session: SessionConfig,
     pub limits: Limits,
@@ -352,16 +355,13 @@ impl Config {
                 "unknown time zone {tz_name:?}; use an IANA name such as \"Europe/Moscow\""
             ),
         })?;
-        let language = match o.language {
-            Some(l) => Some(l),
-            None => match env.var("PRIVDESK_LANG") {
-                Some(v) => Some(v.parse::<Lang>().map_err(|e| ConfigError::Value {
-                    origin: env_origin("PRIVDESK_LANG"),
-                    key: "language".to_owned(),
-                    message: e.to_string(),
-                })?),
-                None => file.language,
-            },
+        let language = match env.var("PRIVDESK_LANG") {
+            Some(v) => Some(v.parse::<Lang>().map_err(|e| ConfigError::Value {
+                origin: env_origin("PRIVDESK_LANG"),
+                key: "language".to_owned(),
+                message: e.to_string(),
+            })?),
+            None => file.language,
         };
         let s = file.session.unwrap_or_default();
         let session = SessionConfig {
@@ -423,6 +423,7 @@ impl Config {
             time_zone,
             calendar_file: file.calendar_file,
             language,
+            language_override: o.language,
             deadlines: file.deadlines.unwrap_or_default(),
             session,
             limits,

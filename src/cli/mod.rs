@@ -7,6 +7,7 @@ pub mod common;
 pub mod init;
 pub mod keys;
 pub mod staff;
+pub mod tui;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -65,6 +66,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the desk in this terminal (the default).
+    Tui,
     /// Create the master key, the key store and the database (safe to run again).
     Init,
     /// Staff accounts: add, list, roles, languages, passwords, SSH keys.
@@ -134,7 +137,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let needs_logs = !matches!(cli.command, Some(Command::Calendar(_)));
     let _logs = needs_logs.then(|| common::start_logging(&config)).flatten();
     let mut out = std::io::stdout().lock();
-    let ok = |ok: bool| if ok { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    let ok = |ok: bool| {
+        if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    };
     match cli.command {
         Some(Command::Init) => {
             init::run(&config, &mut out)?;
@@ -151,8 +160,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             calendar::run(&args, &cal, &config.time_zone, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
-        None => {
-            anyhow::bail!("the desk's screens are not built yet; try `privdesk --help`")
+        Some(Command::Tui) | None => {
+            drop(out);
+            tui::run(&config)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

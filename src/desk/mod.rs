@@ -4,6 +4,7 @@
 //! server (ssh) reach data only through here: views built by `domain::view`, never rows.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod keyring;
 pub mod requests;
@@ -169,7 +170,9 @@ impl Desk {
     /// key doomed by an interrupted erasure is destroyed.
     pub async fn open(config: &Config, calendar: Calendar) -> Result<Desk> {
         let source = keyring::master_key_source(
-            config.master_key_file_explicit.then_some(config.master_key_file.as_path()),
+            config
+                .master_key_file_explicit
+                .then_some(config.master_key_file.as_path()),
             config.master_key_file.clone(),
         )?;
         let keystore = store::keystore::open(&config.key_store_url, false).await?;
@@ -346,9 +349,16 @@ impl Desk {
     /// when there is none, the key store with its index key, the database schema, and pairs
     /// the database with the key store. `demo` marks a demo database (demo logins work only
     /// there).
-    pub async fn init(config: &Config, calendar: Calendar, actor: &Actor, demo: bool) -> Result<InitReport> {
+    pub async fn init(
+        config: &Config,
+        calendar: Calendar,
+        actor: &Actor,
+        demo: bool,
+    ) -> Result<InitReport> {
         let source = keyring::master_key_source(
-            config.master_key_file_explicit.then_some(config.master_key_file.as_path()),
+            config
+                .master_key_file_explicit
+                .then_some(config.master_key_file.as_path()),
             config.master_key_file.clone(),
         )?;
         if let Some(path) = sqlite_path(&config.key_store_url)
@@ -361,7 +371,11 @@ impl Desk {
         if let crate::crypto::MasterKeySource::File(path) = &source
             && !path.exists()
         {
-            if keystore.get(crate::store::keystore::KeyOwner::Index(1)).await?.is_some() {
+            if keystore
+                .get(crate::store::keystore::KeyOwner::Index(1))
+                .await?
+                .is_some()
+            {
                 return Err(DeskError::Setup(format!(
                     "the key store {} is initialised, but its master key file {} is missing: restore the key \
                      file from its backup (a new key could not open the existing data). Nothing was changed.",
@@ -384,7 +398,12 @@ impl Desk {
         }
         let store = store::open(&config.database_url, true).await?;
         let existing = store.meta("desk_id").await?;
-        let desk = Desk::new(store, Arc::new(keys), Rules::from_config(config, calendar), Arc::new(SystemClock));
+        let desk = Desk::new(
+            store,
+            Arc::new(keys),
+            Rules::from_config(config, calendar),
+            Arc::new(SystemClock),
+        );
         let already_initialised = match existing {
             Some(id) if id == desk.keys.desk_id() => true,
             Some(_) => {
@@ -394,17 +413,32 @@ impl Desk {
                 ));
             }
             None => {
-                let mut mutations =
-                    vec![Mutation::SetMeta { key: "desk_id".into(), value: desk.keys.desk_id().to_owned() }];
+                let mut mutations = vec![Mutation::SetMeta {
+                    key: "desk_id".into(),
+                    value: desk.keys.desk_id().to_owned(),
+                }];
                 if demo {
-                    mutations.push(Mutation::SetMeta { key: "demo".into(), value: "true".into() });
+                    mutations.push(Mutation::SetMeta {
+                        key: "demo".into(),
+                        value: "true".into(),
+                    });
                 }
-                desk.commit(mutations, desk.audit(actor, "desk.init").detail(if demo { "demo" } else { "" })).await?;
+                desk.commit(
+                    mutations,
+                    desk.audit(actor, "desk.init")
+                        .detail(if demo { "demo" } else { "" }),
+                )
+                .await?;
                 false
             }
         };
         desk.destroy_doomed_keys().await?;
-        Ok(InitReport { key_file_created, key_source, already_initialised, desk })
+        Ok(InitReport {
+            key_file_created,
+            key_source,
+            already_initialised,
+            desk,
+        })
     }
 
     /// Whether this is a demo database.
@@ -426,5 +460,10 @@ fn create_private_dir(dir: &std::path::Path) -> Result<()> {
     b.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir).map_err(|e| DeskError::Setup(format!("cannot create the directory {}: {e}", dir.display())))
+    b.create(dir).map_err(|e| {
+        DeskError::Setup(format!(
+            "cannot create the directory {}: {e}",
+            dir.display()
+        ))
+    })
 }

@@ -654,7 +654,11 @@ impl Desk {
                 &self.rules.calendar,
                 &self.rules.tz,
             )?);
-            let _ = write!(detail, " severity={} leak={personal_data_leak}", severity.level());
+            let _ = write!(
+                detail,
+                " severity={} leak={personal_data_leak}",
+                severity.level()
+            );
         }
         if let Event::Refuse(reason) = event {
             let _ = write!(detail, " reason={}", reason.as_str());
@@ -1029,4 +1033,34 @@ fn check_note(text: &str) -> Result<String> {
         )));
     }
     Ok(t.to_owned())
+}
+
+impl Desk {
+    /// The requests of one account on the queues `actor` works, newest first.
+    pub async fn account_requests(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+    ) -> Result<Vec<ListRow>> {
+        let queues = self.queues_for(actor);
+        let Some(role) = actor.role().filter(|_| !queues.is_empty()) else {
+            return Err(DeskError::Denied(
+                "listing an account's requests needs a queue role".to_owned(),
+            ));
+        };
+        let viewer = Viewer::new(
+            role,
+            FieldContext {
+                on_own_queue: true,
+                ..FieldContext::default()
+            },
+        );
+        let mut out = vec![];
+        for r in self.store.requests_of_account(account).await?.iter().rev() {
+            if queues.contains(&r.kind.queue()) {
+                out.push(self.list_row(&viewer, r).await?);
+            }
+        }
+        Ok(out)
+    }
 }

@@ -1648,3 +1648,84 @@ mod tests {
         }
     }
 }
+
+/// Splits `s` into lines of at most `width` columns (by the same conservative measure as
+/// [`fit`]), at grapheme boundaries; a placeholder is never split. A single unit wider
+/// than `width` stands on a line of its own (the caller clips it).
+pub fn wrap(s: &SafeText, width: usize) -> Vec<SafeText> {
+    let width = width.max(1);
+    // (start, end, columns) of each unbreakable unit.
+    let mut units: Vec<(usize, usize, usize)> = Vec::new();
+    let mut pos = 0;
+    let push_text = |from: usize, to: usize, units: &mut Vec<(usize, usize, usize)>| {
+        for (i, g) in s.text[from..to].grapheme_indices(true) {
+            units.push((from + i, from + i + g.len(), grapheme_width(g)));
+        }
+    };
+    for m in &s.markers {
+        push_text(pos, m.start, &mut units);
+        let w = s.text[m.clone()].graphemes(true).map(grapheme_width).sum();
+        units.push((m.start, m.end, w));
+        pos = m.end;
+    }
+    push_text(pos, s.text.len(), &mut units);
+    let mut lines = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (from, to, w) in units {
+        if used + w > width && used > 0 {
+            lines.push(s.slice(start, from));
+            start = from;
+            used = 0;
+        }
+        used += w;
+        let _ = to;
+    }
+    lines.push(s.slice(start, s.text.len()));
+    lines
+}
+
+impl SafeText {
+    /// The text between two byte offsets at unit boundaries, placeholders kept.
+    fn slice(&self, start: usize, end: usize) -> SafeText {
+        let markers = self
+            .markers
+            .iter()
+            .filter(|m| m.start >= start && m.end <= end)
+            .map(|m| (m.start - start)..(m.end - start))
+            .collect();
+        SafeText {
+            text: self.text[start..end].to_owned(),
+            markers,
+        }
+    }
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_widths_and_placeholders() {
+        let s = sanitize_line("abc\u{1b}[31mdefghij 👩‍💻 klm");
+        for width in 1..20 {
+            let lines = wrap(&s, width);
+            let joined: String = lines.iter().map(SafeText::as_str).collect();
+            assert_eq!(joined, s.as_str(), "width {width}");
+            for l in &lines {
+                let single_unit =
+                    l.as_str().graphemes(true).count() == 1 || l.segments().count() == 1;
+                assert!(
+                    display_width(l) <= width || single_unit,
+                    "{width}: {:?}",
+                    l.as_str()
+                );
+            }
+        }
+        let lines = wrap(&s, 6);
+        assert!(lines.iter().any(|l| {
+            l.segments()
+                .any(|seg| matches!(seg, Segment::Marker(m) if m.starts_with('␛')))
+        }));
+        assert_eq!(wrap(&sanitize_line(""), 5).len(), 1);
+    }
+}

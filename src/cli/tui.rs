@@ -1,0 +1,64 @@
+//! `privdesk` / `privdesk tui`: the desk in this terminal.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::domain::staff::{Lang, Source};
+use crate::tui::Settings;
+use crate::tui::keymap::KeyMap;
+use crate::tui::theme::Theme;
+
+use super::common::{open_desk, runtime};
+
+/// The language of the terminal's locale (`LC_ALL`, `LC_MESSAGES`, `LANG`).
+pub fn locale_lang(var: &dyn Fn(&str) -> Option<String>) -> Option<Lang> {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|v| var(v).filter(|s| !s.is_empty()))
+        .and_then(|l| Lang::from_locale(&l))
+}
+
+/// The screen settings from the configuration and the environment.
+pub fn settings(
+    config: &Config,
+    source: Source,
+    locale: Option<Lang>,
+    no_color: Option<&str>,
+) -> anyhow::Result<Settings> {
+    let keymap = KeyMap::with_overrides(&config.keys).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e}",
+            config
+                .source
+                .as_ref()
+                .map_or_else(|| "config".to_owned(), |p| p.display().to_string())
+        )
+    })?;
+    Ok(Settings {
+        lang_override: config.language_override,
+        locale,
+        default_lang: config.language,
+        idle_lock: config.session.idle_lock.unsigned_abs(),
+        source,
+        keymap,
+        theme: Theme::from_env(no_color),
+        paste_limit: 20_000,
+    })
+}
+
+pub fn run(config: &Config) -> anyhow::Result<()> {
+    let env = |k: &str| std::env::var(k).ok();
+    let settings = settings(
+        config,
+        Source::Local,
+        locale_lang(&env),
+        std::env::var("NO_COLOR").ok().as_deref(),
+    )?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let desk = Arc::new(open_desk(config).await?);
+        crate::tui::local::run(desk.clone(), settings).await?;
+        desk.store().close().await;
+        Ok(())
+    })
+}

@@ -1,0 +1,271 @@
+//! The screen state of one staff session: what is on screen, never how it is drawn.
+
+use std::collections::HashMap;
+
+use zeroize::Zeroizing;
+
+use crate::desk::audit::AuditOverview;
+use crate::desk::requests::{AccountHit, Filter, QueueBadge};
+use crate::domain::policy::{Field, Visibility};
+use crate::domain::request::{Queue, RequestId};
+use crate::domain::staff::{Actor, Lang, Staff};
+use crate::domain::view::{ListRow, RequestView};
+use crate::domain::workflow::{EventKind, LegalGround, RefusalReason};
+
+/// Rows fetched per page, and the most a queue keeps in memory around the selection.
+pub const PAGE: u32 = 100;
+pub const WINDOW: usize = 400;
+/// Fetch more when the selection comes this close to an end of the window.
+pub const PREFETCH: usize = 25;
+
+/// A text field; a password field never shows what is typed.
+#[derive(Default)]
+pub struct TextField {
+    pub text: Zeroizing<String>,
+    pub secret: bool,
+}
+
+impl TextField {
+    pub fn secret() -> TextField {
+        TextField {
+            text: Zeroizing::new(String::new()),
+            secret: true,
+        }
+    }
+
+    pub fn push(&mut self, c: char, max_chars: usize) {
+        if self.text.chars().count() < max_chars && !c.is_control() {
+            self.text.push(c);
+        }
+    }
+
+    pub fn push_str(&mut self, s: &str, max_chars: usize) {
+        for c in s.chars() {
+            if c == '\n' || c == '\r' {
+                self.push(' ', max_chars);
+            } else {
+                self.push(c, max_chars);
+            }
+        }
+    }
+
+    pub fn backspace(&mut self) {
+        self.text.pop();
+    }
+
+    pub fn clear(&mut self) {
+        self.text.clear();
+    }
+
+    pub fn value(&self) -> &str {
+        &self.text
+    }
+}
+
+pub struct LoginForm {
+    pub login: TextField,
+    pub password: TextField,
+    pub focus_password: bool,
+    pub error: Option<String>,
+    pub busy: bool,
+}
+
+impl Default for LoginForm {
+    fn default() -> Self {
+        LoginForm {
+            login: TextField::default(),
+            password: TextField::secret(),
+            focus_password: false,
+            error: None,
+            busy: false,
+        }
+    }
+}
+
+/// One queue's list: a window of rows around the selection, fetched by keyset pages.
+#[derive(Default)]
+pub struct QueueList {
+    pub filter: Filter,
+    pub rows: Vec<ListRow>,
+    pub selected: usize,
+    /// The first row drawn.
+    pub offset: usize,
+    /// The position of `rows[0]` in the whole list, when known.
+    pub start_index: Option<u64>,
+    pub more_after: bool,
+    pub more_before: bool,
+    pub loading: bool,
+    pub loaded: bool,
+    /// Answers to older requests (a filter changed since) are dropped.
+    pub token: u64,
+}
+
+impl QueueList {
+    pub fn selected_row(&self) -> Option<&ListRow> {
+        self.rows.get(self.selected)
+    }
+}
+
+/// Results of `/` (subject search) or `a` (find account), shown over the queue.
+pub enum Found {
+    Requests {
+        query: String,
+        rows: Vec<ListRow>,
+        selected: usize,
+    },
+    Accounts {
+        query: String,
+        hits: Vec<AccountHit>,
+        selected: usize,
+    },
+}
+
+pub struct Queues {
+    pub tabs: Vec<Queue>,
+    pub active: usize,
+    pub lists: HashMap<Queue, QueueList>,
+    pub badges: Vec<QueueBadge>,
+    pub found: Option<Found>,
+}
+
+impl Queues {
+    pub fn queue(&self) -> Option<Queue> {
+        self.tabs.get(self.active).copied()
+    }
+
+    pub fn list(&self) -> Option<&QueueList> {
+        self.queue().and_then(|q| self.lists.get(&q))
+    }
+
+    pub fn list_mut(&mut self) -> Option<&mut QueueList> {
+        let q = self.queue()?;
+        self.lists.get_mut(&q)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Info,
+    Timeline,
+}
+
+pub struct Detail {
+    pub id: RequestId,
+    pub view: Option<RequestView>,
+    pub events: Vec<EventKind>,
+    pub shown: Vec<(Field, Visibility)>,
+    pub pane: Pane,
+    pub info_scroll: u16,
+    pub timeline_scroll: u16,
+    pub loading: bool,
+    pub error: Option<String>,
+}
+
+pub struct StaffList {
+    pub rows: Vec<Staff>,
+    pub selected: usize,
+    pub loading: bool,
+}
+
+pub struct AuditHome {
+    pub overview: Option<AuditOverview>,
+    pub selected: usize,
+    pub loading: bool,
+    pub recorded: bool,
+}
+
+pub enum Screen {
+    Queues(Queues),
+    Staff(StaffList),
+    Audit(AuditHome),
+}
+
+/// What a confirmed popup does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    Quit,
+    Event {
+        id: RequestId,
+        version: i64,
+        event: PendingEvent,
+    },
+    Release {
+        id: RequestId,
+        version: i64,
+    },
+    Disable(String),
+    Enable(String),
+    Unlock(String),
+}
+
+/// An event with the payload chosen so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingEvent {
+    Plain(EventKind),
+    Triage { severity: u8, leak: bool },
+    Refuse(RefusalReason),
+    ProposeRefusal(LegalGround),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChoiceValue {
+    Event(EventKind),
+    Severity(u8),
+    Leak(u8, bool),
+    Reason(RefusalReason),
+    Ground(LegalGround),
+    Staff(String),
+    State(Option<crate::domain::workflow::State>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    Note,
+    Search,
+    FindAccount,
+}
+
+pub enum Popup {
+    Confirm {
+        text: String,
+        action: Confirmed,
+    },
+    Choice {
+        title: String,
+        items: Vec<(String, ChoiceValue)>,
+        selected: usize,
+    },
+    Input {
+        kind: InputKind,
+        title: String,
+        field: TextField,
+        error: Option<String>,
+        busy: bool,
+    },
+}
+
+pub struct LockForm {
+    pub password: TextField,
+    pub error: Option<String>,
+    pub busy: bool,
+}
+
+/// A signed-in staff member's session.
+pub struct Work {
+    pub staff: Staff,
+    pub actor: Actor,
+    pub lang: Lang,
+    pub generation: i64,
+    pub screen: Screen,
+    pub detail: Option<Detail>,
+    pub popup: Option<Popup>,
+    pub help: Option<u16>,
+    pub locked: Option<LockForm>,
+}
+
+pub enum Stage {
+    Login(LoginForm),
+    Work(Box<Work>),
+    /// The session ended (disabled, role changed, lifetime): a message, then the end.
+    Ended(String),
+}
