@@ -355,6 +355,17 @@ impl Desk {
         actor: &Actor,
         demo: bool,
     ) -> Result<InitReport> {
+        Self::init_at(config, calendar, actor, demo, Arc::new(SystemClock)).await
+    }
+
+    /// [`Desk::init`] reading time from `clock` (tests and reproducible demos).
+    pub async fn init_at(
+        config: &Config,
+        calendar: Calendar,
+        actor: &Actor,
+        demo: bool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<InitReport> {
         let source = keyring::master_key_source(
             config
                 .master_key_file_explicit
@@ -402,7 +413,7 @@ impl Desk {
             store,
             Arc::new(keys),
             Rules::from_config(config, calendar),
-            Arc::new(SystemClock),
+            clock,
         );
         let already_initialised = match existing {
             Some(id) if id == desk.keys.desk_id() => true,

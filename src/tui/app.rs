@@ -518,7 +518,7 @@ impl App {
     /// Draws a frame if something changed. Returns whether it drew.
     pub fn render<B: Backend>(&mut self, terminal: &mut Terminal<B>) -> std::io::Result<bool>
     where
-        B::Error: Into<std::io::Error>,
+        B::Error: std::error::Error + Send + Sync + 'static,
     {
         if !self.dirty {
             return Ok(false);
@@ -526,7 +526,7 @@ impl App {
         self.dirty = false;
         terminal
             .draw(|f| super::draw::draw(self, f))
-            .map_err(Into::into)?;
+            .map_err(std::io::Error::other)?;
         Ok(true)
     }
 
@@ -538,7 +538,7 @@ impl App {
         mut input: mpsc::Receiver<Input>,
     ) -> std::io::Result<()>
     where
-        B::Error: Into<std::io::Error>,
+        B::Error: std::error::Error + Send + Sync + 'static,
     {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -551,7 +551,7 @@ impl App {
                 ev = input.recv() => match ev {
                     Some(Input::Resize(w, h)) => {
                         let (w, h) = (w.clamp(1, 500), h.clamp(1, 300));
-                        terminal.resize(Rect::new(0, 0, w, h)).map_err(Into::into)?;
+                        terminal.resize(Rect::new(0, 0, w, h)).map_err(std::io::Error::other)?;
                         self.on_input(Input::Resize(w, h));
                     }
                     Some(i) => self.on_input(i),
@@ -565,7 +565,9 @@ impl App {
             while let Ok(i) = input.try_recv() {
                 if let Input::Resize(w, h) = i {
                     let (w, h) = (w.clamp(1, 500), h.clamp(1, 300));
-                    terminal.resize(Rect::new(0, 0, w, h)).map_err(Into::into)?;
+                    terminal
+                        .resize(Rect::new(0, 0, w, h))
+                        .map_err(std::io::Error::other)?;
                 }
                 self.on_input(i);
             }

@@ -4,5 +4,9 @@
 
 mod support;
 
+mod at_rest;
+mod audit_chain;
 mod cli;
 mod desk_requests;
+mod store_ops;
+mod tui;

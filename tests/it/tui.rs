@@ -1,0 +1,227 @@
+//! The desk's screens, headless: a TestBackend, the App driven by key events, waiting on
+//! the desk's answers (never on sleeps), snapshots of what each role sees.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use privdesk::desk::Desk;
+use privdesk::domain::staff::{Lang, Role, Source, Staff};
+use privdesk::tui::i18n::I18n;
+use privdesk::tui::keymap::KeyMap;
+use privdesk::tui::theme::Theme;
+use privdesk::tui::{App, Input, Settings};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::desk_requests::account_and_reset;
+use crate::support::{Backend, TestDesk};
+
+pub fn settings(lang: Option<Lang>) -> Settings {
+    Settings {
+        lang_override: lang,
+        locale: None,
+        default_lang: None,
+        idle_lock: Duration::from_secs(900),
+        source: Source::Local,
+        keymap: KeyMap::default(),
+        theme: Theme { color: false },
+        paste_limit: 20_000,
+    }
+}
+
+pub fn key(c: char) -> Input {
+    Input::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+pub fn code(c: KeyCode) -> Input {
+    Input::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+/// The screen as text, one line per row.
+pub fn screen(term: &Terminal<TestBackend>) -> String {
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub struct Ui {
+    pub app: App,
+    pub term: Terminal<TestBackend>,
+}
+
+impl Ui {
+    pub async fn signed_in(
+        desk: Arc<Desk>,
+        staff: Staff,
+        lang: Option<Lang>,
+        w: u16,
+        h: u16,
+    ) -> Ui {
+        let generation = desk.staff_generation(&staff).await.unwrap();
+        let mut app = App::signed_in(
+            desk,
+            Arc::new(I18n::new().unwrap()),
+            settings(lang),
+            staff,
+            generation,
+        );
+        app.settle().await;
+        let term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        let mut ui = Ui { app, term };
+        ui.draw();
+        ui
+    }
+
+    pub fn draw(&mut self) {
+        self.app.render(&mut self.term).unwrap();
+    }
+
+    pub async fn press(&mut self, input: Input) {
+        self.app.on_input(input);
+        self.app.settle().await;
+        self.draw();
+    }
+
+    pub fn text(&self) -> String {
+        screen(&self.term)
+    }
+}
+
+async fn desk_with_requests(
+    td: &TestDesk,
+) -> (Arc<Desk>, Vec<(Staff, privdesk::domain::staff::Actor)>) {
+    let mut staff = vec![];
+    for (login, role) in [
+        ("agent", Role::Agent),
+        ("oncall", Role::Oncall),
+        ("supervisor", Role::Supervisor),
+        ("auditor", Role::Auditor),
+        ("admin", Role::Admin),
+    ] {
+        staff.push(td.staff(login, role).await);
+    }
+    account_and_reset(td, &staff[0].1).await;
+    let desk = Arc::new(td.reopen().await.unwrap());
+    (desk, staff)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_lands_on_its_own_first_screen() {
+    let td = TestDesk::new(Backend::Sqlite).await;
+    let (desk, staff) = desk_with_requests(&td).await;
+    for (s, _) in &staff {
+        let ui = Ui::signed_in(desk.clone(), s.clone(), Some(Lang::En), 100, 30).await;
+        insta::assert_snapshot!(format!("main_{}", s.role), ui.text());
+    }
+    td.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_as_each_role_sees_it() {
+    let td = TestDesk::new(Backend::Sqlite).await;
+    let (desk, staff) = desk_with_requests(&td).await;
+    for (s, _) in &staff {
+        let mut ui = Ui::signed_in(desk.clone(), s.clone(), Some(Lang::En), 100, 30).await;
+        ui.press(code(KeyCode::Enter)).await;
+        let text = ui.text();
+        assert!(
+            !text.contains("info@romashka.ru"),
+            "{} sees the email in clear:\n{text}",
+            s.role
+        );
+        insta::assert_snapshot!(format!("detail_{}", s.role), text);
+    }
+    td.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_a_request_by_keyboard() {
+    let td = TestDesk::new(Backend::Sqlite).await;
+    let (desk, staff) = desk_with_requests(&td).await;
+    let agent = staff[0].0.clone();
+    let mut ui = Ui::signed_in(desk.clone(), agent, Some(Lang::En), 80, 24).await;
+    ui.press(code(KeyCode::Enter)).await;
+    ui.press(key('t')).await;
+    assert!(ui.text().contains("Taken."), "{}", ui.text());
+    // A note, typed with hostile text: saved, shown neutralised.
+    ui.press(key('n')).await;
+    ui.press(Input::Paste(
+        "call back \u{1b}]0;owned\u{7} \u{202e}evil".to_owned(),
+    ))
+    .await;
+    ui.press(code(KeyCode::Enter)).await;
+    let text = ui.text();
+    assert!(text.contains("Note saved."), "{text}");
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "{text:?}"
+    );
+    assert!(!text.contains('\u{202e}'));
+    // The next step: begin verification, confirmed.
+    ui.press(key('e')).await;
+    assert!(
+        ui.text().contains("Begin verifying the requester"),
+        "{}",
+        ui.text()
+    );
+    ui.press(code(KeyCode::Enter)).await;
+    ui.press(key('y')).await;
+    assert!(ui.text().contains("verifying"), "{}", ui.text());
+    insta::assert_snapshot!("detail_after_work_80x24", ui.text());
+    // Back to the queue; quit asks first.
+    ui.press(code(KeyCode::Esc)).await;
+    ui.press(key('q')).await;
+    assert!(ui.text().contains("Quit privdesk?"));
+    ui.press(key('n')).await;
+    assert!(!ui.app.is_quitting());
+    ui.press(key('q')).await;
+    ui.press(key('y')).await;
+    assert!(ui.app.is_quitting());
+    td.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_small_windows_and_russian() {
+    let td = TestDesk::new(Backend::Sqlite).await;
+    let (desk, staff) = desk_with_requests(&td).await;
+    let agent = staff[0].0.clone();
+    let mut ui = Ui::signed_in(desk.clone(), agent.clone(), Some(Lang::En), 80, 24).await;
+    ui.press(key('?')).await;
+    let text = ui.text();
+    assert!(
+        text.contains("Keys") && text.contains("search") && text.contains("find account"),
+        "{text}"
+    );
+    for _ in 0..10 {
+        ui.press(key('j')).await;
+    }
+    assert!(ui.text().contains("Ctrl-d"), "{}", ui.text());
+    ui.press(code(KeyCode::Esc)).await;
+    assert!(!ui.text().contains("Keys"));
+    let mut tiny = Ui::signed_in(desk.clone(), agent.clone(), Some(Lang::En), 30, 8).await;
+    tiny.draw();
+    assert!(tiny.text().contains("too small"), "{}", tiny.text());
+    let ru = Ui::signed_in(desk.clone(), agent, Some(Lang::Ru), 80, 24).await;
+    insta::assert_snapshot!("main_agent_ru_80x24", ru.text());
+    td.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_changed_draws_nothing() {
+    let td = TestDesk::new(Backend::Sqlite).await;
+    let (desk, staff) = desk_with_requests(&td).await;
+    let mut ui = Ui::signed_in(desk, staff[0].0.clone(), Some(Lang::En), 80, 24).await;
+    assert!(
+        !ui.app.render(&mut ui.term).unwrap(),
+        "a redraw with nothing changed"
+    );
+    ui.press(key('j')).await;
+    td.finish().await;
+}
