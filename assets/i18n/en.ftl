@@ -1,7 +1,10 @@
 # privdesk — English catalog. Every message id here has a twin in ru.ftl (a test checks it).
 
 months-short = Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec
-span-days = { $n -> [one] { $n } day *[other] { $n } days }
+span-days = { $n ->
+        [one] { $n } day
+       *[other] { $n } days
+    }
 span-hours = { $n } h
 span-minutes = { $n } min
 deadline-in = in { $span }

@@ -1,7 +1,11 @@
 # privdesk — русский каталог. У каждого сообщения есть пара в en.ftl (это проверяет тест).
 
 months-short = янв. февр. марта апр. мая июня июля авг. сент. окт. нояб. дек.
-span-days = { $n -> [one] { $n } день [few] { $n } дня *[many] { $n } дней }
+span-days = { $n ->
+        [one] { $n } день
+        [few] { $n } дня
+       *[many] { $n } дней
+    }
 span-hours = { $n } ч
 span-minutes = { $n } мин
 deadline-in = через { $span }
@@ -255,7 +259,11 @@ staff-disabled = отключён
 staff-locked = заблокирован до { $until }
 
 audit-verifying = Проверка цепочки аудита…
-audit-intact = Цепочка аудита цела: { $n -> [one] { $n } запись [few] { $n } записи *[many] { $n } записей }.
+audit-intact = Цепочка аудита цела: { $n ->
+        [one] { $n } запись
+        [few] { $n } записи
+       *[many] { $n } записей
+    }.
 audit-broken = ЦЕПОЧКА АУДИТА НАРУШЕНА на записи { $seq }: { $why }
 
 help-title = Клавиши
