@@ -28,6 +28,10 @@ use crate::domain::workflow::TransitionError;
 use crate::store::{self, AuditDraft, Commit, DynStore, Mutation, StoreError};
 
 pub use keyring::Keyring;
+/// What the screens are told when something changed (a hint to refresh).
+pub use crate::store::ChangeNotice;
+/// Which audit records to list.
+pub use crate::store::AuditFilter;
 
 /// The time, passed in so tests control it.
 pub trait Clock: Send + Sync {
@@ -210,6 +214,16 @@ impl Desk {
     #[must_use]
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Desk {
         Desk { clock, ..self }
+    }
+
+    /// Notices of changes made by any session, process or host.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChangeNotice> {
+        self.store.subscribe()
+    }
+
+    /// Starts watching for changes made by other processes or hosts.
+    pub fn watch_changes(&self) {
+        self.store.watch_changes();
     }
 
     pub fn store(&self) -> &DynStore {

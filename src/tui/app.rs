@@ -15,14 +15,13 @@ use tokio::time::Instant;
 
 use crate::desk::audit::AuditOverview;
 use crate::desk::requests::{AccountHit, QueueBadge, QueuePage};
-use crate::desk::{Desk, DeskError};
+use crate::desk::{AuditFilter, ChangeNotice, Desk, DeskError};
 use crate::domain::personal::Secret;
 use crate::domain::policy::{Landing, landing};
 use crate::domain::request::{Queue, RequestId};
 use crate::domain::staff::{Actor, Lang, Login, Source, Staff};
 use crate::domain::view::{ListRow, RequestView};
 use crate::domain::workflow::EventKind;
-use crate::store::{ChangeNotice, RequestRow};
 
 use super::i18n::{Arg, I18n};
 use super::keymap::{Action, KeyMap, Mode};
@@ -39,6 +38,9 @@ pub enum Input {
     Paste(String),
     Resize(u16, u16),
     Mouse(MouseEvent),
+    /// The session is being closed from outside (server shutdown, staff disabled, session
+    /// lifetime): show the message, draw once more, and end.
+    Close(String),
 }
 
 /// How this session is set up.
@@ -75,7 +77,7 @@ pub(crate) enum Msg {
     },
     Written {
         what: &'static str,
-        result: Result<Option<RequestRow>, DeskError>,
+        result: Result<(), DeskError>,
     },
     NoteAdded(Result<(), DeskError>),
     Searched {
@@ -170,7 +172,7 @@ impl App {
     /// A session that starts at the login screen (the local terminal).
     pub fn new(desk: Arc<Desk>, i18n: Arc<I18n>, settings: Settings) -> App {
         let (tx, rx) = mpsc::unbounded_channel();
-        let notices = desk.store().subscribe();
+        let notices = desk.subscribe();
         App {
             tasks: Tasks {
                 desk,
@@ -378,7 +380,7 @@ impl App {
                 let a = actor.clone();
                 self.tasks.spawn(move |d| async move {
                     Msg::Audit(
-                        d.audit_overview(&a, &crate::store::AuditFilter::default(), 200, record)
+                        d.audit_overview(&a, &AuditFilter::default(), 200, record)
                             .await,
                     )
                 });
@@ -411,6 +413,10 @@ impl App {
                 self.on_key(k)
             }
             Input::Key(_) | Input::Resize(..) => {}
+            Input::Close(message) => {
+                self.end(message);
+                self.quit = true;
+            }
             Input::Paste(text) => {
                 let limit = self.settings.paste_limit;
                 let text: String = text.chars().take(limit).collect();

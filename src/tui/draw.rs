@@ -278,7 +278,7 @@ fn draw_work(app: &mut App, f: &mut Frame, area: Rect) {
             status_r,
         );
     }
-    f.render_widget(Paragraph::new(footer(app, mode)), footer_r);
+    f.render_widget(Paragraph::new(footer(app, mode, usize::from(area.width))), footer_r);
     let Stage::Work(w) = &app.stage else { return };
     if let Some(p) = &w.popup {
         draw_popup(app, f, area, p);
@@ -300,16 +300,34 @@ fn mode_before_help(w: &Work) -> Mode {
     }
 }
 
-fn footer(app: &App, mode: Mode) -> Line<'static> {
+/// The keys that matter on this screen, as many as fit; help and quit always last.
+fn footer(app: &App, mode: Mode, width: usize) -> Line<'static> {
+    use super::keymap::Action;
     let theme = app.settings.theme;
-    let mut v = vec![Span::raw(" ")];
-    for b in app.settings.keymap.footer(mode) {
+    let entry = |b: &super::keymap::Binding| {
         let key = b.keys.first().map(ToString::to_string).unwrap_or_default();
+        let text = format!(" {}  ", app.t(&b.action.help_key()));
+        let w = key.chars().count() + text.chars().count();
+        (key, text, w)
+    };
+    let bindings = app.settings.keymap.footer(mode);
+    let (last, first): (Vec<_>, Vec<_>) =
+        bindings.into_iter().partition(|b| matches!(b.action, Action::Help | Action::Quit));
+    let tail: Vec<_> = last.iter().map(|b| entry(b)).collect();
+    let mut budget = width.saturating_sub(1 + tail.iter().map(|e| e.2).sum::<usize>());
+    let mut v = vec![Span::raw(" ")];
+    for b in first {
+        let (key, text, w) = entry(b);
+        if w > budget {
+            break;
+        }
+        budget -= w;
         v.push(Span::styled(key, theme.key()));
-        v.push(Span::styled(
-            format!(" {}  ", app.t(&b.action.help_key())),
-            theme.muted(),
-        ));
+        v.push(Span::styled(text, theme.muted()));
+    }
+    for (key, text, _) in tail {
+        v.push(Span::styled(key, theme.key()));
+        v.push(Span::styled(text, theme.muted()));
     }
     Line::from(v)
 }

@@ -304,7 +304,7 @@ fn queue_action(app: &mut App, a: Action) {
                 app.tasks.spawn(move |d| async move {
                     Msg::Written {
                         what: "done-taken",
-                        result: d.take(&actor, id, version).await.map(Some),
+                        result: d.take(&actor, id, version).await.map(|_| ()),
                     }
                 });
             }
@@ -466,7 +466,7 @@ fn detail_action(app: &mut App, a: Action) {
                 Action::Take => app.tasks.spawn(move |dk| async move {
                     Msg::Written {
                         what: "done-taken",
-                        result: dk.take(&actor, id, version).await.map(Some),
+                        result: dk.take(&actor, id, version).await.map(|_| ()),
                     }
                 }),
                 Action::Release => {
@@ -601,7 +601,7 @@ fn popup_confirm(app: &mut App, a: Action) {
         Confirmed::Release { id, version } => app.tasks.spawn(move |d| async move {
             Msg::Written {
                 what: "done-released",
-                result: d.release(&actor, id, version).await.map(Some),
+                result: d.release(&actor, id, version).await.map(|_| ()),
             }
         }),
         Confirmed::Event { id, version, event } => {
@@ -622,8 +622,7 @@ fn popup_confirm(app: &mut App, a: Action) {
                         what: "done-event",
                         result: d
                             .apply_event(&actor, id, version, event, None)
-                            .await
-                            .map(Some),
+                            .await.map(|_| ()),
                     }
                 });
             }
@@ -708,7 +707,7 @@ fn popup_choice(app: &mut App, a: Action) {
                         app.tasks.spawn(move |d| async move {
                             Msg::Written {
                                 what: "done-assigned",
-                                result: d.assign(&actor, id, version, &login).await.map(Some),
+                                result: d.assign(&actor, id, version, &login).await.map(|_| ()),
                             }
                         });
                     }

@@ -88,7 +88,7 @@ pub async fn run(desk: Arc<Desk>, settings: Settings) -> anyhow::Result<()> {
             }
         }
     });
-    desk.store().watch_changes();
+    desk.watch_changes();
     let app = App::new(desk, i18n, settings);
     let result = app.run(&mut terminal, rx).await;
     reader.abort();

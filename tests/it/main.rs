@@ -6,6 +6,7 @@ mod support;
 
 mod at_rest;
 mod audit_chain;
+mod architecture;
 mod cli;
 mod desk_requests;
 mod store_ops;
