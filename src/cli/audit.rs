@@ -1,5 +1,6 @@
 //! `privdesk audit …`: verify the chain, print checkpoints, list records.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -56,9 +57,31 @@ pub fn run(config: &Config, cmd: AuditCmd, out: &mut dyn Write) -> anyhow::Resul
                 writeln!(out, "{}", desk.store().audit_head().await?.to_line())?;
                 true
             }
-            AuditCmd::Log { actor, account, request, action, purpose, since, until, limit } => {
-                let filter = AuditFilter { actor, account, request, action, purpose, since, until, ..AuditFilter::default() };
-                for r in desk.store().audit_records(&filter, limit.clamp(1, 10_000)).await? {
+            AuditCmd::Log {
+                actor,
+                account,
+                request,
+                action,
+                purpose,
+                since,
+                until,
+                limit,
+            } => {
+                let filter = AuditFilter {
+                    actor,
+                    account,
+                    request,
+                    action,
+                    purpose,
+                    since,
+                    until,
+                    ..AuditFilter::default()
+                };
+                for r in desk
+                    .store()
+                    .audit_records(&filter, limit.clamp(1, 10_000))
+                    .await?
+                {
                     writeln!(out, "{}", format_record(&r, &desk.rules().tz))?;
                 }
                 true
@@ -69,36 +92,37 @@ pub fn run(config: &Config, cmd: AuditCmd, out: &mut dyn Write) -> anyhow::Resul
     })
 }
 
-async fn verify(desk: &crate::desk::Desk, checkpoint: Option<PathBuf>, out: &mut dyn Write) -> anyhow::Result<bool> {
-    let report = desk.store().verify_audit().await?;
-    if let Some((seq, why)) = &report.first_bad {
+async fn verify(
+    desk: &crate::desk::Desk,
+    checkpoint: Option<PathBuf>,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let cp = match checkpoint {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the checkpoint {}", path.display()))?;
+            Some(text.lines().find_map(AuditHead::parse_line).with_context(|| {
+                format!("{} holds no checkpoint line (expected the output of `privdesk audit checkpoint`)", path.display())
+            })?)
+        }
+        None => None,
+    };
+    let verdict = desk.store().verify_audit_against(cp.as_ref()).await?;
+    if let Some((seq, why)) = &verdict.chain.first_bad {
         writeln!(out, "audit chain BROKEN at record {seq}: {why}")?;
         return Ok(false);
     }
-    if let Some(path) = checkpoint {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the checkpoint {}", path.display()))?;
-        let cp = text.lines().find_map(AuditHead::parse_line).with_context(|| {
-            format!("{} holds no checkpoint line (expected the output of `privdesk audit checkpoint`)", path.display())
-        })?;
-        if cp.seq > report.head.seq {
-            writeln!(
-                out,
-                "audit chain TRUNCATED: the checkpoint names record {} but the chain ends at {}",
-                cp.seq, report.head.seq
-            )?;
-            return Ok(false);
-        }
-        let at = desk
-            .store()
-            .audit_records(&AuditFilter { after_seq: Some(cp.seq - 1), ..AuditFilter::default() }, 1)
-            .await?;
-        let matches = cp.seq == 0 || at.first().is_some_and(|r| r.seq == cp.seq && r.hash == cp.hash);
-        if !matches {
-            writeln!(out, "audit chain REWRITTEN: record {} does not match the checkpoint", cp.seq)?;
-            return Ok(false);
-        }
+    if let Some(mismatch) = &verdict.checkpoint {
+        writeln!(out, "{mismatch}")?;
+        return Ok(false);
     }
-    writeln!(out, "audit chain intact: {} records, head {}", report.records, report.head.to_line())?;
+    let report = &verdict.chain;
+    writeln!(
+        out,
+        "audit chain intact: {} records, head {}",
+        report.records,
+        report.head.to_line()
+    )?;
     Ok(true)
 }
 
@@ -107,29 +131,30 @@ pub fn format_record(r: &AuditRecord, tz: &jiff::tz::TimeZone) -> String {
     let mut line = format!(
         "{:>6}  {}  {:<16} {:<12} {:<24} {}",
         r.seq,
-        d.at.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M:%S"),
+        d.at.to_zoned_datetime(tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S"),
         d.actor,
         d.source,
         d.action,
         d.outcome
     );
     if let Some(a) = d.account {
-        line.push_str(&format!(" account={a}"));
+        let _ = write!(line, " account={a}");
     }
     if let Some(q) = d.request {
-        line.push_str(&format!(" request={q}"));
+        let _ = write!(line, " request={q}");
     }
     if let Some(t) = &d.target {
-        line.push_str(&format!(" target={t}"));
+        let _ = write!(line, " target={t}");
     }
     if !d.fields.is_empty() {
-        line.push_str(&format!(" fields={}", d.fields));
+        let _ = write!(line, " fields={}", d.fields);
     }
     if let Some(p) = &d.purpose {
-        line.push_str(&format!(" purpose={p}"));
+        let _ = write!(line, " purpose={p}");
     }
     if !d.detail.is_empty() {
-        line.push_str(&format!(" ({})", d.detail));
+        let _ = write!(line, " ({})", d.detail);
     }
     line
 }

@@ -1,5 +1,7 @@
 //! The admin's staff list and the auditor's audit screen (no personal value on either).
 
+use std::fmt::Write as _;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -130,19 +132,19 @@ pub(crate) fn draw_audit(app: &App, f: &mut Frame, area: Rect) {
                 let d = &r.draft;
                 let mut target = String::new();
                 if let Some(a) = d.account {
-                    target.push_str(&format!(" {a}"));
+                    let _ = write!(target, " {a}");
                 }
                 if let Some(q) = d.request {
-                    target.push_str(&format!(" {q}"));
+                    let _ = write!(target, " {q}");
                 }
                 if let Some(t) = &d.target {
-                    target.push_str(&format!(" → {t}"));
+                    let _ = write!(target, " → {t}");
                 }
                 if !d.fields.is_empty() {
-                    target.push_str(&format!(" [{}]", d.fields));
+                    let _ = write!(target, " [{}]", d.fields);
                 }
                 if let Some(p) = &d.purpose {
-                    target.push_str(&format!(" ({p})"));
+                    let _ = write!(target, " ({p})");
                 }
                 let line = format!(
                     "{:>7} {} {:<12} {:<22} {:<7}{}",

@@ -73,7 +73,7 @@ pub(crate) enum Msg {
     Opened {
         id: RequestId,
         refresh: bool,
-        result: Result<(RequestView, Vec<EventKind>), DeskError>,
+        result: Result<Box<(RequestView, Vec<EventKind>)>, DeskError>,
     },
     Written {
         what: &'static str,
@@ -393,7 +393,7 @@ impl App {
                 let prev = (!first).then_some(shown);
                 let result = d.open_request(&a, id, prev.as_deref()).await.map(|v| {
                     let ev = d.available_events(&a, &v);
-                    (v, ev)
+                    Box::new((v, ev))
                 });
                 Msg::Opened {
                     id,
@@ -410,7 +410,7 @@ impl App {
         self.dirty = true;
         match input {
             Input::Key(k) if k.kind == KeyEventKind::Press || k.kind == KeyEventKind::Repeat => {
-                self.on_key(k)
+                self.on_key(k);
             }
             Input::Key(_) | Input::Resize(..) => {}
             Input::Close(message) => {
@@ -455,8 +455,8 @@ impl App {
         super::handlers::message(self, msg);
     }
 
-    fn on_notice(&mut self, n: Result<ChangeNotice, broadcast::error::RecvError>) {
-        let relevant = match &n {
+    fn on_notice(&mut self, n: &Result<ChangeNotice, broadcast::error::RecvError>) {
+        let relevant = match n {
             Ok(ChangeNotice::Audit) => {
                 matches!(&self.stage, Stage::Work(w) if matches!(w.screen, Screen::Audit(_)))
             }
@@ -503,6 +503,26 @@ impl App {
             self.last_minute = minute;
             self.dirty = true;
         }
+    }
+
+    /// Applies the change notices that arrived, at once (tests; the loop coalesces them).
+    pub fn drain_notices(&mut self) {
+        while let Ok(n) = self.notices.try_recv() {
+            self.on_notice(&Ok(n));
+        }
+        if self.refresh_due.take().is_some() {
+            self.refresh_all(false);
+        }
+    }
+
+    /// The banner shown when the database cannot be reached.
+    pub fn banner(&self) -> Option<&str> {
+        self.banner.as_deref()
+    }
+
+    /// The last status line.
+    pub fn status(&self) -> Option<&Status> {
+        self.status.as_ref()
     }
 
     /// Waits for every desk call in flight and applies the answers (tests; no sleeps).
@@ -564,7 +584,7 @@ impl App {
                     None => return Ok(()),
                 },
                 Some(m) = self.rx.recv() => self.on_msg(m),
-                n = self.notices.recv() => self.on_notice(n),
+                n = self.notices.recv() => self.on_notice(&n),
                 _ = tick.tick() => self.on_tick(),
             }
             // Apply whatever else is ready before drawing: one frame per burst.

@@ -278,7 +278,10 @@ fn draw_work(app: &mut App, f: &mut Frame, area: Rect) {
             status_r,
         );
     }
-    f.render_widget(Paragraph::new(footer(app, mode, usize::from(area.width))), footer_r);
+    f.render_widget(
+        Paragraph::new(footer(app, mode, usize::from(area.width))),
+        footer_r,
+    );
     let Stage::Work(w) = &app.stage else { return };
     if let Some(p) = &w.popup {
         draw_popup(app, f, area, p);
@@ -311,8 +314,9 @@ fn footer(app: &App, mode: Mode, width: usize) -> Line<'static> {
         (key, text, w)
     };
     let bindings = app.settings.keymap.footer(mode);
-    let (last, first): (Vec<_>, Vec<_>) =
-        bindings.into_iter().partition(|b| matches!(b.action, Action::Help | Action::Quit));
+    let (last, first): (Vec<_>, Vec<_>) = bindings
+        .into_iter()
+        .partition(|b| matches!(b.action, Action::Help | Action::Quit));
     let tail: Vec<_> = last.iter().map(|b| entry(b)).collect();
     let mut budget = width.saturating_sub(1 + tail.iter().map(|e| e.2).sum::<usize>());
     let mut v = vec![Span::raw(" ")];
@@ -1033,7 +1037,7 @@ fn draw_detail(app: &mut App, f: &mut Frame, area: Rect) {
         .saturating_sub(parts[1].height.saturating_sub(2));
     let info_title = title.clone();
     let tl_title = app.t("section-timeline");
-    let (pane, _) = (d.pane, ());
+    let pane = d.pane;
     let Stage::Work(w) = &mut app.stage else {
         return;
     };

@@ -417,7 +417,7 @@ fn open_detail(app: &mut App, id: crate::domain::request::RequestId) {
     app.tasks.spawn(move |d| async move {
         let result = d.open_request(&actor, id, None).await.map(|v| {
             let ev = d.available_events(&actor, &v);
-            (v, ev)
+            Box::new((v, ev))
         });
         Msg::Opened {
             id,
@@ -622,7 +622,8 @@ fn popup_confirm(app: &mut App, a: Action) {
                         what: "done-event",
                         result: d
                             .apply_event(&actor, id, version, event, None)
-                            .await.map(|_| ()),
+                            .await
+                            .map(|_| ()),
                     }
                 });
             }
@@ -971,7 +972,8 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
             {
                 d.loading = false;
                 match result {
-                    Ok((view, events)) => {
+                    Ok(opened) => {
+                        let (view, events) = *opened;
                         for f in view.shown_fields() {
                             if !d.shown.contains(&f) {
                                 d.shown.push(f);
@@ -995,7 +997,7 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
             }
         }
         Msg::Written { what, result } => match result {
-            Ok(_) => {
+            Ok(()) => {
                 let t = app.t(what);
                 app.set_status(t, false);
                 app.refresh_all(false);

@@ -4,10 +4,11 @@
 
 mod support;
 
+mod architecture;
 mod at_rest;
 mod audit_chain;
-mod architecture;
 mod cli;
 mod desk_requests;
+mod faults;
 mod store_ops;
 mod tui;
