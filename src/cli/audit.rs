@@ -24,6 +24,15 @@ pub enum AuditCmd {
     },
     /// Print the chain's head (sequence and hash) to keep off-host.
     Checkpoint,
+    /// Who looked at, checked or revealed an account's personal data: when, which
+    /// fields, why (the access part of an account-state report, §14).
+    Access {
+        /// The account (A123), or give --email.
+        account: Option<AccountId>,
+        /// Find the account by its email (blind index) instead.
+        #[arg(long, conflicts_with = "account")]
+        email: Option<String>,
+    },
     /// List records, newest first.
     Log {
         #[arg(long)]
@@ -53,6 +62,7 @@ pub fn run(config: &Config, cmd: AuditCmd, out: &mut dyn Write) -> anyhow::Resul
         let desk = open_desk(config).await?;
         let ok = match cmd {
             AuditCmd::Verify { checkpoint } => verify(&desk, checkpoint, out).await?,
+            AuditCmd::Access { account, email } => access(&desk, account, email, out).await?,
             AuditCmd::Checkpoint => {
                 writeln!(out, "{}", desk.store().audit_head().await?.to_line())?;
                 true
@@ -157,4 +167,40 @@ pub fn format_record(r: &AuditRecord, tz: &jiff::tz::TimeZone) -> String {
         let _ = write!(line, " ({})", d.detail);
     }
     line
+}
+
+async fn access(
+    desk: &crate::desk::Desk,
+    account: Option<AccountId>,
+    email: Option<String>,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let account = match (account, email) {
+        (Some(a), _) => a,
+        (None, Some(e)) => {
+            let e = crate::domain::normalize::email(&e)
+                .map_err(|err| anyhow::anyhow!("--email: {err}"))?;
+            let found = desk.existing_accounts(None, Some(&e)).await?;
+            match found.as_slice() {
+                [one] => *one,
+                [] => anyhow::bail!("no account has that email"),
+                many => anyhow::bail!(
+                    "{} accounts have that email; give the account id",
+                    many.len()
+                ),
+            }
+        }
+        (None, None) => anyhow::bail!("name the account (A123) or give --email"),
+    };
+    let actor = super::common::shell_actor();
+    let records = desk.access_report(&actor, account).await?;
+    writeln!(
+        out,
+        "Access to the personal data of account {account}: {} entries",
+        records.len()
+    )?;
+    for r in &records {
+        writeln!(out, "{}", format_record(r, &desk.rules().tz))?;
+    }
+    Ok(true)
 }

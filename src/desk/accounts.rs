@@ -136,6 +136,46 @@ impl Desk {
             .collect())
     }
 
+    /// Seals new values for existing accounts (import `--update`): the rows
+    /// [`Desk::seal_accounts`] makes, under each account's own id and data key, for
+    /// `Mutation::ReplaceAccount` (which keeps the account's login history and sessions).
+    pub async fn seal_replacements(
+        &self,
+        inputs: &[(AccountId, AccountInput)],
+    ) -> Result<Vec<NewAccount>> {
+        if inputs.is_empty() {
+            return Ok(vec![]);
+        }
+        let count = |f: fn(&AccountInput) -> usize| -> Result<u32> {
+            u32::try_from(inputs.iter().map(|(_, a)| f(a)).sum::<usize>())
+                .map_err(|_| DeskError::Invalid("batch too large".into()))
+        };
+        let mut r = Reserved {
+            next_account: 0,
+            next_contact: self
+                .store
+                .reserve_ids(IdTable::Contacts, count(|a| a.contacts.len())?)
+                .await?,
+            next_login: self
+                .store
+                .reserve_ids(IdTable::AdminLogins, count(|a| a.admin_logins.len())?)
+                .await?,
+            next_history: 0,
+            next_session: 0,
+        };
+        let mut out = Vec::with_capacity(inputs.len());
+        for (id, input) in inputs {
+            let key = self.keys.data_key(*id).await?;
+            let input = AccountInput {
+                login_history: vec![],
+                sessions: vec![],
+                ..input.clone()
+            };
+            out.push(self.seal_account(&input, *id, &key, &mut r));
+        }
+        Ok(out)
+    }
+
     fn seal_account(
         &self,
         a: &AccountInput,
@@ -267,12 +307,22 @@ impl Desk {
 
     /// Seals and inserts accounts in one transaction with one audit record (imports from the
     /// command line: shell access is admin trust).
-    pub async fn create_accounts(&self, actor: &Actor, inputs: &[AccountInput], action: &str) -> Result<Vec<AccountId>> {
+    pub async fn create_accounts(
+        &self,
+        actor: &Actor,
+        inputs: &[AccountInput],
+        action: &str,
+    ) -> Result<Vec<AccountId>> {
         super::require_admin(actor)?;
         let sealed = self.seal_accounts(inputs).await?;
         let ids: Vec<AccountId> = sealed.iter().map(|a| a.id).collect();
-        let mutations = sealed.into_iter().map(|a| Mutation::InsertAccount(Box::new(a))).collect();
-        let audit = self.audit(actor, action).detail(format!("accounts={}", ids.len()));
+        let mutations = sealed
+            .into_iter()
+            .map(|a| Mutation::InsertAccount(Box::new(a)))
+            .collect();
+        let audit = self
+            .audit(actor, action)
+            .detail(format!("accounts={}", ids.len()));
         self.commit(mutations, audit).await?;
         Ok(ids)
     }
@@ -444,8 +494,8 @@ impl Desk {
             .account(account)
             .detail(detail.to_owned());
         self.commit(mutations, audit).await?;
-        #[cfg(feature = "fault-injection")]
-        if std::env::var("PRIVDESK_FAULT_ERASE_CRASH").is_ok() {
+        #[cfg(any(test, feature = "fault-injection"))]
+        if self.keys.faults().erasure_crashes() {
             return Err(DeskError::Internal(
                 "fault injected: crash before the key was destroyed".into(),
             ));

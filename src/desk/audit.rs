@@ -34,3 +34,48 @@ impl Desk {
         Ok(AuditOverview { chain, records })
     }
 }
+
+/// The actions that look at an account's personal data.
+pub const ACCESS_ACTIONS: [&str; 4] = [
+    "request.open",
+    "field.reveal",
+    "field.check",
+    "verification.record",
+];
+
+impl Desk {
+    /// Who looked at or revealed which fields of an account, when and why (the "who
+    /// accessed my data" part of the account-state report, §14). Reading it is recorded.
+    pub async fn access_report(
+        &self,
+        actor: &Actor,
+        account: crate::domain::account::AccountId,
+    ) -> Result<Vec<AuditRecord>> {
+        require_audit_reader(actor)?;
+        let mut out = vec![];
+        let mut before = None;
+        loop {
+            let filter = AuditFilter {
+                account: Some(account),
+                before_seq: before,
+                ..AuditFilter::default()
+            };
+            let page = self.store.audit_records(&filter, 1000).await?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.seq);
+            out.extend(
+                page.into_iter()
+                    .filter(|r| ACCESS_ACTIONS.contains(&r.draft.action.as_str())),
+            );
+        }
+        out.reverse();
+        self.commit(
+            vec![],
+            self.audit(actor, "audit.access_report")
+                .account(account)
+                .detail(format!("entries={}", out.len())),
+        )
+        .await?;
+        Ok(out)
+    }
+}

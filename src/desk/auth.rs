@@ -6,7 +6,8 @@ use crate::store::{Mutation, StaffChange, StaffRow, audit::Outcome};
 
 use super::{Desk, DeskError, Result};
 
-/// Why a login was refused. An unknown login and a wrong password give the same answer.
+/// Why a login was refused. An unknown login and a wrong password give the same answer
+/// (also on a disabled account: only its right password learns that it is disabled).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("wrong login or password")]
@@ -83,14 +84,28 @@ impl Desk {
         let staff = staff_of(&row)?;
         let actor = Actor::staff(&staff, source);
         if row.disabled {
+            // Only the right password learns that the account is disabled: anyone else gets
+            // the answer (and the wait) of a wrong password, so a login cannot be probed.
+            let right = self
+                .check_password(password, row.password_hash.clone())
+                .await?;
             self.commit(
                 vec![],
                 self.audit(&actor, "auth.login")
                     .outcome(Outcome::Refused)
-                    .detail("disabled"),
+                    .detail(if right {
+                        "disabled"
+                    } else {
+                        "disabled wrong_password"
+                    }),
             )
             .await?;
-            return Err(AuthError::Disabled.into());
+            return Err(if right {
+                AuthError::Disabled
+            } else {
+                AuthError::InvalidCredentials
+            }
+            .into());
         }
         if row.demo && !self.is_demo_database().await {
             return Err(AuthError::DemoOnly.into());
@@ -199,5 +214,21 @@ impl Desk {
             .staff_by_id(staff.id)
             .await?
             .map_or(-1, |r| r.generation))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DUMMY_HASH;
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_costs() {
+        // An unknown login verifies against it: it must parse and run argon2 with the
+        // current parameters, or an unknown login would answer faster than a wrong password.
+        assert_eq!(
+            crate::crypto::verify_password(b"anything", DUMMY_HASH).ok(),
+            Some(false)
+        );
+        assert!(!crate::crypto::needs_rehash(DUMMY_HASH));
     }
 }

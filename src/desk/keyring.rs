@@ -31,6 +31,59 @@ pub struct Keyring {
     index: IndexKey,
     cache: Mutex<HashMap<i64, Arc<DataKey>>>,
     desk_id: String,
+    #[cfg(any(test, feature = "fault-injection"))]
+    faults: FaultPoints,
+}
+
+/// Fault-injection points (test builds only, feature `fault-injection`): they stop a
+/// rotation or an erasure half-way, as a crash would, so the tests can show that what is
+/// left behind still opens and is finished later.
+///
+/// Each desk's keyring has its own, so tests running in parallel threads do not disturb
+/// one another. A process started by a test (the real binary) arms them from its
+/// environment instead: `PRIVDESK_FAULT_ROTATE_AFTER=N`, `PRIVDESK_FAULT_ERASE_CRASH=1`.
+#[cfg(any(test, feature = "fault-injection"))]
+#[derive(Debug, Default)]
+pub struct FaultPoints {
+    /// `rewrap_all` fails after re-wrapping this many keys; 0 is off.
+    rotate_after: std::sync::atomic::AtomicU64,
+    /// `Desk::erase_account` fails after its commit, before the key is destroyed.
+    erase_crash: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(any(test, feature = "fault-injection"))]
+impl FaultPoints {
+    fn from_env() -> FaultPoints {
+        let f = FaultPoints::default();
+        let after = std::env::var("PRIVDESK_FAULT_ROTATE_AFTER")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok());
+        f.stop_rotation_after(after);
+        f.crash_erasure_before_key_deletion(
+            std::env::var_os("PRIVDESK_FAULT_ERASE_CRASH").is_some(),
+        );
+        f
+    }
+
+    /// Makes the next rotations stop with an error after `keys` re-wrapped keys.
+    pub fn stop_rotation_after(&self, keys: Option<u64>) {
+        self.rotate_after
+            .store(keys.unwrap_or(0), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Makes erasures stop after their commit, before the account's key is deleted.
+    pub fn crash_erasure_before_key_deletion(&self, on: bool) {
+        self.erase_crash
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn rotation_stops_at(&self, done: u64) -> bool {
+        self.rotate_after.load(std::sync::atomic::Ordering::SeqCst) == done && done > 0
+    }
+
+    pub(crate) fn erasure_crashes(&self) -> bool {
+        self.erase_crash.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl std::fmt::Debug for Keyring {
@@ -83,6 +136,8 @@ impl Keyring {
             index,
             cache: Mutex::new(HashMap::new()),
             desk_id,
+            #[cfg(any(test, feature = "fault-injection"))]
+            faults: FaultPoints::from_env(),
         })
     }
 
@@ -120,6 +175,12 @@ impl Keyring {
 
     pub fn keystore(&self) -> &dyn KeyStore {
         self.keystore.as_ref()
+    }
+
+    /// This keyring's fault-injection points (test builds only).
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn faults(&self) -> &FaultPoints {
+        &self.faults
     }
 
     /// Re-reads the master key set (SIGHUP during a rolling rotation).
@@ -303,12 +364,8 @@ impl Keyring {
                     .await?;
                 done += 1;
                 progress(done);
-                #[cfg(feature = "fault-injection")]
-                if std::env::var("PRIVDESK_FAULT_ROTATE_AFTER")
-                    .ok()
-                    .and_then(|v| v.parse::<u64>().ok())
-                    == Some(done)
-                {
+                #[cfg(any(test, feature = "fault-injection"))]
+                if self.faults.rotation_stops_at(done) {
                     return Err(DeskError::Internal(
                         "fault injected: rotation interrupted".into(),
                     ));

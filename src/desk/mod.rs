@@ -7,7 +7,9 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod keyring;
+pub mod notices;
 pub mod requests;
+pub mod reveal;
 pub mod staff;
 
 use std::sync::{Arc, Mutex};
@@ -27,11 +29,15 @@ use crate::domain::staff::{Actor, Principal, Role};
 use crate::domain::workflow::TransitionError;
 use crate::store::{self, AuditDraft, Commit, DynStore, Mutation, StoreError};
 
-pub use keyring::Keyring;
-/// What the screens are told when something changed (a hint to refresh).
-pub use crate::store::ChangeNotice;
 /// Which audit records to list.
 pub use crate::store::AuditFilter;
+/// An audit record, as the audit screens list it.
+pub use crate::store::AuditRecord;
+/// What the screens are told when something changed (a hint to refresh).
+pub use crate::store::ChangeNotice;
+/// A notice for supervisors.
+pub use crate::store::NoticeRow as Notice;
+pub use keyring::Keyring;
 
 /// The time, passed in so tests control it.
 pub trait Clock: Send + Sync {

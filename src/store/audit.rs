@@ -240,6 +240,57 @@ impl ChainReport {
     }
 }
 
+/// Why an intact chain does not match a checkpoint kept off-host.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointMismatch {
+    /// Records the checkpoint saw are gone from the end (and the head was moved back).
+    #[error(
+        "audit chain TRUNCATED: the checkpoint names record {checkpoint} but the chain ends at {chain_end}"
+    )]
+    Truncated { checkpoint: i64, chain_end: i64 },
+    /// The record at the checkpoint's sequence is not the one the checkpoint saw: the chain
+    /// was rebuilt from an earlier record.
+    #[error("audit chain REWRITTEN: record {seq} does not match the checkpoint")]
+    Rewritten { seq: i64 },
+}
+
+/// The chain checked from its first record, and against a checkpoint when one was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditVerdict {
+    pub chain: ChainReport,
+    /// Only compared when the chain itself is intact.
+    pub checkpoint: Option<CheckpointMismatch>,
+}
+
+impl AuditVerdict {
+    pub fn is_intact(&self) -> bool {
+        self.chain.is_intact() && self.checkpoint.is_none()
+    }
+}
+
+/// Compares a checkpoint with an intact chain ending at `chain_end`, given the record the
+/// chain holds at the checkpoint's sequence (`None` if it holds none).
+pub fn compare_checkpoint(
+    checkpoint: &AuditHead,
+    chain_end: i64,
+    at_checkpoint: Option<&AuditRecord>,
+) -> Option<CheckpointMismatch> {
+    if checkpoint.seq > chain_end {
+        return Some(CheckpointMismatch::Truncated {
+            checkpoint: checkpoint.seq,
+            chain_end,
+        });
+    }
+    let matches = if checkpoint.seq <= 0 {
+        checkpoint.seq == 0 && checkpoint.hash == GENESIS
+    } else {
+        at_checkpoint.is_some_and(|r| r.seq == checkpoint.seq && r.hash == checkpoint.hash)
+    };
+    (!matches).then_some(CheckpointMismatch::Rewritten {
+        seq: checkpoint.seq,
+    })
+}
+
 /// Incremental verification over records in ascending order, so a chain of millions of
 /// records is checked in pages without holding it in memory.
 #[derive(Debug)]
@@ -331,6 +382,8 @@ pub struct AuditFilter {
     /// Matches an action or a dotted prefix of one (`request` matches `request.open`).
     pub action: Option<String>,
     pub purpose: Option<String>,
+    /// `done` or `refused`.
+    pub outcome: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     /// Records with a smaller sequence number (paging backwards, newest first).

@@ -18,7 +18,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use tokio::sync::broadcast;
 
-pub use audit::{AuditDraft, AuditFilter, AuditHead, AuditRecord, ChainReport};
+pub use audit::{
+    AuditDraft, AuditFilter, AuditHead, AuditRecord, AuditVerdict, ChainReport, CheckpointMismatch,
+};
 pub use types::*;
 
 use crate::domain::account::AccountId;
@@ -178,6 +180,37 @@ pub trait Store: Send + Sync {
     /// Recomputes the whole chain from the first record.
     async fn verify_audit(&self) -> Result<ChainReport>;
 
+    /// [`Store::verify_audit`], then, if the chain is intact, compares it with a
+    /// checkpoint printed earlier by `privdesk audit checkpoint`: records removed from the
+    /// end together with the head, or a chain rebuilt from an earlier record, show only
+    /// against a checkpoint kept off-host.
+    async fn verify_audit_against(&self, checkpoint: Option<&AuditHead>) -> Result<AuditVerdict> {
+        let chain = self.verify_audit().await?;
+        let checkpoint = match checkpoint {
+            Some(cp) if chain.is_intact() => {
+                let at = if cp.seq > 0 && cp.seq <= chain.head.seq {
+                    let filter = AuditFilter {
+                        after_seq: Some(cp.seq - 1),
+                        ..AuditFilter::default()
+                    };
+                    self.audit_records(&filter, 1).await?.into_iter().next()
+                } else {
+                    None
+                };
+                audit::compare_checkpoint(cp, chain.head.seq, at.as_ref())
+            }
+            _ => None,
+        };
+        Ok(AuditVerdict { chain, checkpoint })
+    }
+
+    /// How many audit records match (rate limits: reveals per hour, checks per request).
+    async fn audit_count(&self, filter: &AuditFilter) -> Result<u64>;
+
+    // Supervisor notices.
+    /// Notices, newest first; only those not yet acknowledged when `open_only`.
+    async fn notices(&self, open_only: bool, limit: u32) -> Result<Vec<NoticeRow>>;
+
     // Erasure bookkeeping (crypto-shredding, DESIGN.md principle 7).
     async fn doomed_keys(&self) -> Result<Vec<AccountId>>;
     async fn forget_doomed(&self, account: AccountId) -> Result<()>;
@@ -194,6 +227,28 @@ pub trait Store: Send + Sync {
     /// per batch. Same semantics as `commit`.
     async fn commit_bulk(&self, commit: Commit) -> Result<CommitOutcome> {
         self.commit(commit).await
+    }
+
+    /// One bulk transaction fed in pieces, so its rows never need to be in memory at once:
+    /// the mutations of every `BulkChunk::Mutations`, then `audit`, committed at
+    /// `BulkChunk::Commit`; rolled back if the sender goes away first. On SQLite the
+    /// transaction holds the write lock while the stream is open, so the sender must not
+    /// write to this store meanwhile (prepare everything first, then stream it).
+    async fn commit_stream(
+        &self,
+        mut chunks: tokio::sync::mpsc::Receiver<BulkChunk>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<CommitOutcome> {
+        let mut mutations = vec![];
+        loop {
+            match chunks.recv().await {
+                Some(BulkChunk::Mutations(m)) => mutations.extend(m),
+                Some(BulkChunk::Commit) => {
+                    return self.commit_bulk(Commit { mutations, audit }).await;
+                }
+                None => return Err(StoreError::Conflict(BULK_ABANDONED.to_owned())),
+            }
+        }
     }
 
     async fn close(&self);

@@ -210,3 +210,4 @@ async fn notify_in_tx(tx: &mut Tx, counter: i64) -> Result<()> {
 }
 
 include!("shared.rs");
+include!("bulk.rs");

@@ -16,7 +16,7 @@ use crate::domain::workflow::State;
 use crate::store::audit::{AuditDraft, AuditFilter, AuditHead, AuditRecord, ChainReport, ChainVerifier, chain_hash};
 use crate::store::{
     AccountCounts, AccountRow, ChangeNotice, Commit, CommitOutcome, ContactRow, Cursor, Direction, EntryRow,
-    IdTable, IndexKindTag, ListQuery, LoginRow, Mutation, NewAccount, NewRequest, QueueCount, RequestChange,
+    IdTable, IndexKindTag, ListQuery, LoginRow, Mutation, NoticeRow, NewAccount, NewRequest, QueueCount, RequestChange,
     RequestRow, RequesterTag, Result, SessionRow, StaffChange, StaffKeyRow, StaffRow, StoreError,
     VerificationRow,
 };
@@ -200,6 +200,7 @@ struct Touched {
     accounts: Vec<AccountId>,
     staff: Vec<StaffId>,
     audit: bool,
+    notices: bool,
 }
 
 impl Touched {
@@ -216,6 +217,9 @@ impl Touched {
         }
         if self.audit {
             out.push(ChangeNotice::Audit);
+        }
+        if self.notices {
+            out.push(ChangeNotice::Notices);
         }
         out
     }
@@ -687,6 +691,36 @@ async fn apply_mutation(
             erase_account(tx, id, now).await?;
             touched.accounts.push(id);
         }
+        Mutation::InsertNotice(n) => {
+            sqlx::query(
+                "INSERT INTO notices (at, kind, staff, request_id, detail) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(now)
+            .bind(n.kind.as_str())
+            .bind(n.staff.as_deref())
+            .bind(n.request.map(|r| r.0))
+            .bind(n.detail.as_str())
+            .execute(&mut **tx)
+            .await?;
+            touched.notices = true;
+        }
+        Mutation::AckNotice { id, by } => {
+            let done = sqlx::query(
+                "UPDATE notices SET acknowledged_by = $2, acknowledged_at = $3 \
+                 WHERE id = $1 AND acknowledged_at IS NULL",
+            )
+            .bind(id)
+            .bind(by.as_str())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "notice {id} does not exist or was acknowledged already"
+                )));
+            }
+            touched.notices = true;
+        }
         Mutation::SetMeta { key, value } => {
             sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
                 .bind(key.as_str())
@@ -1149,6 +1183,9 @@ impl crate::store::Store for DbStore {
         if let Some(p) = &f.purpose {
             q.push(" AND purpose = ").push_bind(p.clone());
         }
+        if let Some(o) = &f.outcome {
+            q.push(" AND outcome = ").push_bind(o.clone());
+        }
         if let Some(s) = f.since {
             q.push(" AND at >= ").push_bind(ms(s));
         }
@@ -1191,6 +1228,59 @@ impl crate::store::Store for DbStore {
         Ok(v.finish(&head))
     }
 
+    async fn audit_count(&self, f: &AuditFilter) -> Result<u64> {
+        let mut q = sqlx::QueryBuilder::<Db>::new("SELECT count(*) FROM audit WHERE 1 = 1");
+        if let Some(a) = &f.actor {
+            q.push(" AND actor = ").push_bind(a.clone());
+        }
+        if let Some(a) = f.account {
+            q.push(" AND account_id = ").push_bind(a.0);
+        }
+        if let Some(r) = f.request {
+            q.push(" AND request_id = ").push_bind(r.0);
+        }
+        if let Some(a) = &f.action {
+            q.push(" AND action = ").push_bind(a.clone());
+        }
+        if let Some(p) = &f.purpose {
+            q.push(" AND purpose = ").push_bind(p.clone());
+        }
+        if let Some(o) = &f.outcome {
+            q.push(" AND outcome = ").push_bind(o.clone());
+        }
+        if let Some(s) = f.since {
+            q.push(" AND at >= ").push_bind(ms(s));
+        }
+        if let Some(u) = f.until {
+            q.push(" AND at < ").push_bind(ms(u));
+        }
+        let n: i64 = q.build_query_scalar().fetch_one(self.reader()).await?;
+        Ok(to_u64(n))
+    }
+
+    async fn notices(&self, open_only: bool, limit: u32) -> Result<Vec<NoticeRow>> {
+        let sql = if open_only {
+            "SELECT * FROM notices WHERE acknowledged_at IS NULL ORDER BY id DESC LIMIT $1"
+        } else {
+            "SELECT * FROM notices ORDER BY id DESC LIMIT $1"
+        };
+        let rows = sqlx::query(sql).bind(i64::from(limit)).fetch_all(self.reader()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NoticeRow {
+                    id: r.try_get("id")?,
+                    at: ts(r.try_get("at")?)?,
+                    kind: r.try_get("kind")?,
+                    staff: r.try_get("staff")?,
+                    request: r.try_get::<Option<i64>, _>("request_id")?.map(RequestId),
+                    detail: r.try_get("detail")?,
+                    acknowledged_by: r.try_get("acknowledged_by")?,
+                    acknowledged_at: opt_ts(r.try_get("acknowledged_at")?)?,
+                })
+            })
+            .collect()
+    }
+
     async fn doomed_keys(&self) -> Result<Vec<AccountId>> {
         let ids: Vec<i64> = sqlx::query_scalar("SELECT account_id FROM doomed_keys ORDER BY account_id")
             .fetch_all(self.reader())
@@ -1216,7 +1306,15 @@ impl crate::store::Store for DbStore {
     }
 
     async fn commit_bulk(&self, c: Commit) -> Result<CommitOutcome> {
-        self.commit_inner(c).await
+        self.commit_bulk_inner(c).await
+    }
+
+    async fn commit_stream(
+        &self,
+        chunks: tokio::sync::mpsc::Receiver<crate::store::BulkChunk>,
+        audit: Vec<AuditDraft>,
+    ) -> Result<CommitOutcome> {
+        self.commit_stream_inner(chunks, audit).await
     }
 
     async fn close(&self) {

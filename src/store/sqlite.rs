@@ -250,3 +250,4 @@ async fn notify_in_tx(_tx: &mut Tx, _counter: i64) -> Result<()> {
 }
 
 include!("shared.rs");
+include!("bulk.rs");

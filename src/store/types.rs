@@ -287,6 +287,19 @@ impl ListQuery {
     }
 }
 
+/// One piece of a streamed bulk commit ([`super::Store::commit_stream`]).
+#[derive(Debug)]
+pub enum BulkChunk {
+    Mutations(Vec<Mutation>),
+    /// Everything was sent: append the audit records and commit. A stream whose sender is
+    /// dropped before this is rolled back.
+    Commit,
+}
+
+/// The error of a streamed bulk commit its sender abandoned.
+pub const BULK_ABANDONED: &str =
+    "the bulk write was abandoned before its end; nothing of it was written";
+
 /// One transaction: mutations, then audit records.
 #[derive(Debug, Default)]
 pub struct Commit {
@@ -357,6 +370,36 @@ pub enum Mutation {
         key: String,
         value: String,
     },
+    /// A notice for supervisors.
+    InsertNotice(NewNotice),
+    /// Acknowledges a notice; refused if it was acknowledged already.
+    AckNotice {
+        id: i64,
+        by: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNotice {
+    /// `reveal_limit`, `check_limit`, … (the screens translate it).
+    pub kind: String,
+    /// The staff member concerned.
+    pub staff: Option<String>,
+    pub request: Option<RequestId>,
+    /// Non-personal detail (counts, limits).
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub at: Timestamp,
+    pub kind: String,
+    pub staff: Option<String>,
+    pub request: Option<RequestId>,
+    pub detail: String,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]

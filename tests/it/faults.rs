@@ -131,6 +131,12 @@ impl Store for Faulty {
     async fn verify_audit(&self) -> Result<ChainReport> {
         pass!(self, self.inner.verify_audit())
     }
+    async fn audit_count(&self, f: &AuditFilter) -> Result<u64> {
+        pass!(self, self.inner.audit_count(f))
+    }
+    async fn notices(&self, open_only: bool, limit: u32) -> Result<Vec<NoticeRow>> {
+        pass!(self, self.inner.notices(open_only, limit))
+    }
     async fn doomed_keys(&self) -> Result<Vec<AccountId>> {
         pass!(self, self.inner.doomed_keys())
     }

@@ -10,5 +10,6 @@ mod audit_chain;
 mod cli;
 mod desk_requests;
 mod faults;
+mod reveal;
 mod store_ops;
 mod tui;
