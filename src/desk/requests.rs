@@ -248,38 +248,39 @@ impl Desk {
             ));
         };
         let q = query.trim();
-        let mut ids = vec![];
+        // Ten digits can be both a phone number and a tax id (an INN starting with 3, 4, 8
+        // or 9 reads as a Russian number without its +7): both are looked up.
+        let (phone, tax_id) = if q.contains('@') {
+            (None, None)
+        } else {
+            (normalize::phone(q).ok(), normalize::tax_id(q).ok())
+        };
+        let mut lookups = vec![];
         if q.contains('@') {
             if let Ok(e) = normalize::email(q) {
-                for (tag, kind) in [
-                    (IndexKindTag::Email, IndexKind::Email),
-                    (IndexKindTag::ContactEmail, IndexKind::ContactEmail),
-                ] {
-                    ids.extend(
-                        self.store
-                            .accounts_by_index(tag, &self.keys.blind(kind, &e))
-                            .await?,
-                    );
-                }
+                lookups.push((IndexKindTag::Email, self.keys.blind(IndexKind::Email, &e)));
+                lookups.push((
+                    IndexKindTag::ContactEmail,
+                    self.keys.blind(IndexKind::ContactEmail, &e),
+                ));
             }
-        } else if let Ok(p) = normalize::phone(q) {
-            for (tag, kind) in [
-                (IndexKindTag::Phone, IndexKind::Phone),
-                (IndexKindTag::ContactPhone, IndexKind::ContactPhone),
-            ] {
-                ids.extend(
-                    self.store
-                        .accounts_by_index(tag, &self.keys.blind(kind, &p))
-                        .await?,
-                );
-            }
-        } else if let Ok(t) = normalize::tax_id(q) {
-            ids.extend(
-                self.store
-                    .accounts_by_index(IndexKindTag::TaxId, &self.keys.blind(IndexKind::TaxId, &t))
-                    .await?,
-            );
         } else {
+            if let Some(p) = &phone {
+                lookups.push((IndexKindTag::Phone, self.keys.blind(IndexKind::Phone, p)));
+                lookups.push((
+                    IndexKindTag::ContactPhone,
+                    self.keys.blind(IndexKind::ContactPhone, p),
+                ));
+            }
+            if let Some(t) = &tax_id {
+                lookups.push((IndexKindTag::TaxId, self.keys.blind(IndexKind::TaxId, t)));
+            }
+        }
+        let mut ids = vec![];
+        for (tag, hash) in &lookups {
+            ids.extend(self.store.accounts_by_index(*tag, hash).await?);
+        }
+        if !q.contains('@') && phone.is_none() && tax_id.is_none() {
             for scope in [TokenScope::AccountName, TokenScope::ContactName] {
                 let tokens = self.keys.tokens(scope, q);
                 ids.extend(self.store.accounts_by_tokens(&tokens, 50).await?);

@@ -2,14 +2,19 @@
 //! real program as a user's program would. Store tests run on SQLite and on PostgreSQL
 //! (`PRIVDESK_TEST_PG_URL`; required when `CI=true`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: its helpers too
+
 mod support;
 
 mod architecture;
 mod at_rest;
 mod audit_chain;
+mod canaries;
 mod cli;
 mod desk_requests;
 mod faults;
+mod keys_and_erasure;
 mod reveal;
+mod staff_accounts;
 mod store_ops;
 mod tui;
