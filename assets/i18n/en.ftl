@@ -299,3 +299,57 @@ key-next-field = next field
 key-disable = disable
 key-enable = enable
 key-unlock = unlock
+
+## The SSH server (src/ssh)
+ssh-shutdown = The desk's server is shutting down. Nothing was lost; connect again in a minute.
+ssh-idle = Disconnected after { $minutes } minutes without a key pressed. Connect again to go on.
+ssh-lifetime = This session reached its longest allowed length ({ $hours } h). Connect again to go on.
+ssh-full = All { $n } sessions of this desk are in use. Try again later, or ask an admin to raise ssh.max_sessions.
+ssh-no-pty = This server offers only the interactive desk: connect from a terminal (ssh -t).
+ssh-no-exec = Commands are not run here: this server offers only the interactive desk (connect without a command).
+ssh-no-subsystem = File transfer and other subsystems are not available: this server offers only the interactive desk.
+ssh-unavailable = The desk's database cannot record your login right now, so the desk did not open. Try again in a minute.
+ssh-error = The desk stopped because of an internal error; it was logged. Connect again to go on.
+
+nothing-to-reveal = Your role may reveal nothing on this request.
+nothing-to-check = Your role may check nothing on this request.
+choose-reveal = Reveal which field? (recorded, with your purpose)
+choose-check = Check which field against what the caller says?
+choose-purpose = Why do you need it? (policy §11)
+purpose-identify_client = To identify the client
+purpose-protect_account = To protect the account
+purpose-service_message = To send a service message
+purpose-fulfil_request = To fulfil this request
+target-email = Email
+target-phone = Phone
+target-address = Postal address
+target-tax-id = Tax id
+target-contact-email = Designated contact { $n }: email
+target-contact-phone = Designated contact { $n }: phone
+target-contact-passphrase = Designated contact { $n }: passphrase
+target-verification = Verification answer { $n }
+input-check = What the caller says (only match / no match is shown)
+check-match = ✓ It matches.
+check-no-match = ✗ It does not match.
+done-revealed = Revealed and recorded; hidden again in { $s } s or when you leave the request.
+notices-banner = ⚑ { $n ->
+        [one] { $n } notice
+       *[other] { $n } notices
+    } for supervisors — press ! to review
+notices-none = No open notices.
+choose-notice = Notices — Enter to acknowledge
+notice-reveal_limit = { $staff } reached the hourly reveal limit { $request }
+notice-check_limit = { $staff } reached the check limit on { $request }
+confirm-ack = Acknowledge this notice? Your login and the time are recorded.
+done-ack = Acknowledged.
+input-audit-filter = Filter: actor= account= request= action= purpose= outcome= since= until=
+input-access-report = Access report of account (e.g. A12)
+bad-account-id = An account id looks like A12.
+audit-filter-title = Audit log · { $filter }
+audit-access-title = Access to the personal data of { $account }: { $n } entries
+key-reveal = reveal
+key-check = check a value
+key-notices = notices
+key-audit-log = audit log
+key-access-report = access report
+key-audit-filter = filter

@@ -43,6 +43,7 @@ pub fn settings(
         keymap,
         theme: Theme::from_env(no_color),
         paste_limit: 20_000,
+        reveal_ttl: config.limits.reveal_ttl.unsigned_abs(),
     })
 }
 

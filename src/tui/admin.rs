@@ -88,7 +88,7 @@ pub(crate) fn draw_staff(app: &App, f: &mut Frame, area: Rect) {
 pub(crate) fn draw_audit(app: &App, f: &mut Frame, area: Rect) {
     let theme = app.settings.theme;
     let Stage::Work(w) = &app.stage else { return };
-    let Screen::Audit(h) = &w.screen else { return };
+    let Some(h) = w.audit_home() else { return };
     let lang = w.lang;
     let now = app.desk().now();
     let tz = &app.desk().rules().tz;
@@ -123,7 +123,7 @@ pub(crate) fn draw_audit(app: &App, f: &mut Frame, area: Rect) {
             lines.push(Line::raw(""));
             let visible = usize::from(area.height.saturating_sub(6)).max(1);
             let offset = h.selected.saturating_sub(visible.saturating_sub(1));
-            for (i, r) in o.records.iter().enumerate().skip(offset).take(visible) {
+            for (i, r) in h.records().iter().enumerate().skip(offset).take(visible) {
                 let base = if i == h.selected {
                     theme.selected()
                 } else {
@@ -137,7 +137,7 @@ pub(crate) fn draw_audit(app: &App, f: &mut Frame, area: Rect) {
                 if let Some(q) = d.request {
                     let _ = write!(target, " {q}");
                 }
-                if let Some(t) = &d.target {
+                if let Some(t) = d.target.as_ref().filter(|t| **t != d.fields) {
                     let _ = write!(target, " → {t}");
                 }
                 if !d.fields.is_empty() {
@@ -159,8 +159,22 @@ pub(crate) fn draw_audit(app: &App, f: &mut Frame, area: Rect) {
             }
         }
     }
+    let title = match (&h.access, h.filter_text.is_empty()) {
+        (Some((account, records)), _) => app.ta(
+            "audit-access-title",
+            &[
+                ("account", Arg::Str(&account.to_string())),
+                ("n", records.len().into()),
+            ],
+        ),
+        (None, false) => app.ta(
+            "audit-filter-title",
+            &[("filter", Arg::Str(&h.filter_text))],
+        ),
+        (None, true) => app.t("screen-audit"),
+    };
     f.render_widget(
-        Paragraph::new(lines).block(boxed(&app.t("screen-audit"), theme, true)),
+        Paragraph::new(lines).block(boxed(&title, theme, true)),
         area,
     );
 }

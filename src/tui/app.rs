@@ -15,19 +15,22 @@ use tokio::time::Instant;
 
 use crate::desk::audit::AuditOverview;
 use crate::desk::requests::{AccountHit, QueueBadge, QueuePage};
-use crate::desk::{AuditFilter, ChangeNotice, Desk, DeskError};
+use crate::desk::reveal::Target;
+use crate::desk::{AuditRecord, ChangeNotice, Desk, DeskError, Notice};
+use crate::domain::account::AccountId;
 use crate::domain::personal::Secret;
 use crate::domain::policy::{Landing, landing};
 use crate::domain::request::{Queue, RequestId};
 use crate::domain::staff::{Actor, Lang, Login, Source, Staff};
+use crate::domain::view::FieldView;
 use crate::domain::view::{ListRow, RequestView};
 use crate::domain::workflow::EventKind;
 
 use super::i18n::{Arg, I18n};
 use super::keymap::{Action, KeyMap, Mode};
 use super::state::{
-    AuditHome, Detail, LockForm, LoginForm, PAGE, Pane, QueueList, Queues, Screen, StaffList,
-    Stage, WINDOW, Work,
+    Detail, LockForm, LoginForm, PAGE, Pane, QueueList, Queues, Screen, StaffList, Stage, WINDOW,
+    Work,
 };
 use super::theme::Theme;
 
@@ -57,6 +60,8 @@ pub struct Settings {
     pub theme: Theme,
     /// Pasted text is cut to this many characters.
     pub paste_limit: usize,
+    /// How long a revealed value stays on screen.
+    pub reveal_ttl: Duration,
 }
 
 /// What a spawned desk call answers.
@@ -93,6 +98,17 @@ pub(crate) enum Msg {
     StaffChanged(Result<(), DeskError>),
     Audit(Result<AuditOverview, DeskError>),
     SessionValid(Result<bool, DeskError>),
+    Revealed {
+        id: RequestId,
+        target: Target,
+        result: Result<FieldView, DeskError>,
+    },
+    Checked(Result<bool, DeskError>),
+    Notices(Result<Vec<Notice>, DeskError>),
+    Access {
+        account: AccountId,
+        result: Result<Vec<AuditRecord>, DeskError>,
+    },
     TaskFailed,
 }
 
@@ -321,12 +337,7 @@ impl App {
                 selected: 0,
                 loading: true,
             }),
-            Landing::Audit => Screen::Audit(AuditHome {
-                overview: None,
-                selected: 0,
-                loading: true,
-                recorded: false,
-            }),
+            Landing::Audit => Screen::Audit(Box::default()),
         };
         self.stage = Stage::Work(Box::new(Work {
             staff,
@@ -338,6 +349,8 @@ impl App {
             popup: None,
             help: None,
             locked: None,
+            notices: vec![],
+            audit: None,
         }));
         self.status = None;
         self.last_input = Instant::now();
@@ -373,18 +386,15 @@ impl App {
                 self.tasks
                     .spawn(move |d| async move { Msg::StaffRows(d.list_staff(&a).await) });
             }
-            Screen::Audit(h) => {
-                h.loading = true;
-                let record = !h.recorded;
-                h.recorded = true;
-                let a = actor.clone();
-                self.tasks.spawn(move |d| async move {
-                    Msg::Audit(
-                        d.audit_overview(&a, &AuditFilter::default(), 200, record)
-                            .await,
-                    )
-                });
-            }
+            Screen::Audit(h) => load_audit(&mut self.tasks, &actor, h),
+        }
+        if let Some(h) = &mut w.audit {
+            load_audit(&mut self.tasks, &actor, h);
+        }
+        if w.actor.role() == Some(crate::domain::staff::Role::Supervisor) {
+            let a = actor.clone();
+            self.tasks
+                .spawn(move |d| async move { Msg::Notices(d.notices(&a, true, 200).await) });
         }
         if let Some(detail) = &mut w.detail {
             let (id, shown) = (detail.id, detail.shown.clone());
@@ -457,6 +467,9 @@ impl App {
 
     fn on_notice(&mut self, n: &Result<ChangeNotice, broadcast::error::RecvError>) {
         let relevant = match n {
+            Ok(ChangeNotice::Notices) => {
+                matches!(&self.stage, Stage::Work(w) if w.actor.role() == Some(crate::domain::staff::Role::Supervisor))
+            }
             Ok(ChangeNotice::Audit) => {
                 matches!(&self.stage, Stage::Work(w) if matches!(w.screen, Screen::Audit(_)))
             }
@@ -478,6 +491,15 @@ impl App {
         if self.retry_at.is_some_and(|t| t <= now) {
             self.retry_at = None;
             self.refresh_all(false);
+        }
+        if let Stage::Work(w) = &mut self.stage
+            && let Some(d) = &mut w.detail
+        {
+            let before = d.revealed.len();
+            d.revealed.retain(|r| r.until > now);
+            if d.revealed.len() != before {
+                self.dirty = true;
+            }
         }
         let idle = now.duration_since(self.last_input);
         if let Stage::Work(w) = &mut self.stage {
@@ -648,6 +670,28 @@ pub(crate) fn load_page(
     });
 }
 
+/// Loads the audit screen: the access report it shows, or the filtered log.
+pub(crate) fn load_audit(tasks: &mut Tasks, actor: &Actor, h: &mut super::state::AuditHome) {
+    h.loading = true;
+    let a = actor.clone();
+    if let Some((account, _)) = &h.access {
+        let account = *account;
+        tasks.spawn(move |d| async move {
+            Msg::Access {
+                account,
+                result: d.access_report(&a, account).await,
+            }
+        });
+        return;
+    }
+    let record = !h.recorded;
+    h.recorded = true;
+    let filter = h.filter.clone();
+    tasks.spawn(
+        move |d| async move { Msg::Audit(d.audit_overview(&a, &filter, 500, record).await) },
+    );
+}
+
 /// Checks a password off the UI (login and unlock).
 pub(crate) fn spawn_login(
     tasks: &mut Tasks,
@@ -680,6 +724,9 @@ pub(crate) fn mode_of(w: &Work) -> Mode {
     if w.detail.is_some() {
         return Mode::Detail;
     }
+    if w.audit.is_some() {
+        return Mode::Audit;
+    }
     match &w.screen {
         Screen::Queues(_) => Mode::Queue,
         Screen::Staff(_) => Mode::Staff,
@@ -698,5 +745,6 @@ pub(crate) fn new_detail(id: RequestId) -> Detail {
         timeline_scroll: 0,
         loading: true,
         error: None,
+        revealed: vec![],
     }
 }

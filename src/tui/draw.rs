@@ -199,7 +199,12 @@ fn draw_login(app: &App, f: &mut Frame, area: Rect) {
 fn draw_work(app: &mut App, f: &mut Frame, area: Rect) {
     let theme = app.settings.theme;
     let lang = app.lang();
-    let banner = app.banner.clone();
+    let banner = app.banner.clone().or_else(|| match &app.stage {
+        Stage::Work(w) if !w.notices.is_empty() && w.detail.is_none() => {
+            Some(app.ta("notices-banner", &[("n", w.notices.len().into())]))
+        }
+        _ => None,
+    });
     let mut constraints = vec![Constraint::Length(1), Constraint::Length(1)];
     if banner.is_some() {
         constraints.push(Constraint::Length(1));
@@ -366,6 +371,10 @@ fn draw_screen(app: &mut App, f: &mut Frame, area: Rect) {
         return;
     };
     let lang = w.lang;
+    if w.audit.is_some() {
+        super::admin::draw_audit(app, f, area);
+        return;
+    }
     match &mut w.screen {
         Screen::Queues(q) => {
             if q.found.is_some() {
@@ -688,23 +697,42 @@ fn field_line(app: &App, label: &str, fv: &FieldView, width: usize) -> Option<Li
         other => other,
     };
     let label_w = 16.min(width / 3);
-    let mut tags = String::new();
-    if matches!(value, Shown::Masked(_)) {
-        tags.push_str(&app.t("tag-masked"));
-    }
+    let room = width.saturating_sub(label_w + 1);
+    let value_w = value
+        .text()
+        .map_or(1, |t| display_width(&sanitize_line(t)))
+        .min(room);
+    // Tags in order of importance, as many as fit after the value.
+    let mut candidates = vec![];
     if matches!(value, Shown::Revealed(_)) {
-        tags.push_str(&app.t("tag-revealed"));
+        candidates.push(app.t("tag-revealed"));
+    }
+    if matches!(value, Shown::Masked(_)) {
+        candidates.push(app.t("tag-masked"));
     }
     if fv.can_check {
-        tags.push_str(&app.t("tag-check"));
+        candidates.push(app.t("tag-check"));
     }
-    if fv.can_reveal {
-        tags.push_str(&app.t("tag-reveal"));
+    if fv.can_reveal && !matches!(value, Shown::Revealed(_)) {
+        candidates.push(app.t("tag-reveal"));
     }
-    let value_w = width.saturating_sub(label_w + 1 + tags.chars().count());
+    let mut tags = String::new();
+    if matches!(value, Shown::Absent) {
+        candidates.clear();
+    }
+    for t in candidates {
+        if value_w + tags.chars().count() + t.chars().count() <= room {
+            tags.push_str(&t);
+        }
+    }
     let mut v = own(label, label_w, theme.label(), theme);
     v.push(Span::raw(" "));
-    v.extend(shown_cell(app, value, value_w, theme.base()));
+    v.extend(shown_cell(
+        app,
+        value,
+        room.saturating_sub(tags.chars().count()),
+        theme.base(),
+    ));
     v.push(Span::styled(tags, theme.muted()));
     Some(Line::from(v))
 }
@@ -1016,6 +1044,8 @@ fn draw_detail(app: &mut App, f: &mut Frame, area: Rect) {
         );
         return;
     };
+    // Revealed values replace their masks until they expire or the request is left.
+    let v = &with_reveals(v, &d.revealed);
     let wide = area.width >= 110;
     let parts = Layout::default()
         .direction(if wide {
@@ -1220,4 +1250,40 @@ fn draw_lock(app: &App, f: &mut Frame, area: Rect) {
         Paragraph::new(lines).block(boxed(&app.t("lock-title"), theme, true)),
         r,
     );
+}
+
+/// A copy of `v` with the revealed fields put in place of their masks.
+fn with_reveals(v: &RequestView, revealed: &[super::state::Revealed]) -> RequestView {
+    use crate::desk::reveal::Target;
+    let mut out = v.clone();
+    for r in revealed {
+        if let Some(acc) = &mut out.account {
+            let slot = match r.target {
+                Target::Email => Some(&mut acc.email),
+                Target::Phone => Some(&mut acc.phone),
+                Target::PostalAddress => Some(&mut acc.postal_address),
+                Target::TaxId => Some(&mut acc.tax_id),
+                Target::ContactEmail(c) => acc
+                    .contacts
+                    .iter_mut()
+                    .find(|x| x.id == c)
+                    .map(|x| &mut x.email),
+                Target::ContactPhone(c) => acc
+                    .contacts
+                    .iter_mut()
+                    .find(|x| x.id == c)
+                    .map(|x| &mut x.phone),
+                Target::ContactPassphrase(_) | Target::Verification(_) => None,
+            };
+            if let Some(slot) = slot {
+                *slot = r.view.clone();
+            }
+        }
+        if let Target::Verification(i) = r.target
+            && let Some(item) = out.verification.iter_mut().find(|x| x.id == i)
+        {
+            item.value = r.view.clone();
+        }
+    }
+    out
 }

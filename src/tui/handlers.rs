@@ -2,7 +2,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use crate::desk::reveal::Target;
 use crate::domain::personal::Secret;
+use crate::domain::policy::Purpose;
 use crate::domain::request::Queue;
 use crate::domain::workflow::{Event, EventKind, Flow, LegalGround, RefusalReason, Severity};
 
@@ -42,7 +44,9 @@ pub(crate) fn paste(app: &mut App, text: &str) {
 fn input_limit(kind: InputKind) -> usize {
     match kind {
         InputKind::Note => crate::desk::requests::MAX_NOTE_CHARS,
-        InputKind::Search | InputKind::FindAccount => MAX_QUERY,
+        InputKind::Search | InputKind::FindAccount | InputKind::Check(_) => MAX_QUERY,
+        InputKind::AuditFilter => 300,
+        InputKind::AccessReport => 40,
     }
 }
 
@@ -362,6 +366,55 @@ fn queue_action(app: &mut App, a: Action) {
                 selected: 0,
             });
         }
+        Action::Notices => {
+            if w.actor.role() != Some(crate::domain::staff::Role::Supervisor) {
+                return;
+            }
+            if w.notices.is_empty() {
+                let t = app.i18n.tr(lang, "notices-none", &[]);
+                app.set_status(t, false);
+                return;
+            }
+            let now = app.tasks.desk().now();
+            let tz = app.tasks.desk().rules().tz.clone();
+            let items = w
+                .notices
+                .iter()
+                .map(|n| {
+                    let what = app.i18n.tr(
+                        lang,
+                        &format!("notice-{}", n.kind),
+                        &[
+                            ("staff", Arg::Str(n.staff.as_deref().unwrap_or("—"))),
+                            (
+                                "request",
+                                Arg::Str(&n.request.map_or_else(String::new, |r| r.to_string())),
+                            ),
+                        ],
+                    );
+                    (
+                        format!("{} · {what}", app.i18n.datetime(lang, n.at, &tz, now)),
+                        ChoiceValue::Notice(n.id),
+                    )
+                })
+                .collect();
+            let title = app.i18n.tr(lang, "choose-notice", &[]);
+            w.popup = Some(Popup::Choice {
+                title,
+                items,
+                selected: 0,
+            });
+        }
+        Action::AuditLog => {
+            let allowed = w.actor.role().is_some_and(|r| {
+                crate::domain::policy::allows(r, crate::domain::policy::Action::ReadAudit)
+            });
+            if allowed {
+                let mut h = super::state::AuditHome::new();
+                super::app::load_audit(&mut app.tasks, &actor, &mut h);
+                w.audit = Some(h);
+            }
+        }
         Action::Search => {
             let title = app.i18n.tr(lang, "input-search", &[]);
             w.popup = Some(Popup::Input {
@@ -459,6 +512,52 @@ fn detail_action(app: &mut App, a: Action) {
         Action::PageUp => *scroll = scroll.saturating_sub(10),
         Action::Top => *scroll = 0,
         Action::Bottom => *scroll = u16::MAX / 2,
+        Action::Reveal | Action::Check => {
+            let Some(v) = &d.view else { return };
+            let reveal = a == Action::Reveal;
+            let items = targets(v, reveal)
+                .into_iter()
+                .map(|(key, n, t)| {
+                    let label = match n {
+                        Some(n) => app.i18n.tr(lang, key, &[("n", Arg::Num(n))]),
+                        None => app.i18n.tr(lang, key, &[]),
+                    };
+                    let value = if reveal {
+                        ChoiceValue::RevealTarget(t)
+                    } else {
+                        ChoiceValue::CheckTarget(t)
+                    };
+                    (label, value)
+                })
+                .collect::<Vec<_>>();
+            if items.is_empty() {
+                let t = app.i18n.tr(
+                    lang,
+                    if reveal {
+                        "nothing-to-reveal"
+                    } else {
+                        "nothing-to-check"
+                    },
+                    &[],
+                );
+                app.set_status(t, true);
+                return;
+            }
+            let title = app.i18n.tr(
+                lang,
+                if reveal {
+                    "choose-reveal"
+                } else {
+                    "choose-check"
+                },
+                &[],
+            );
+            w.popup = Some(Popup::Choice {
+                title,
+                items,
+                selected: 0,
+            });
+        }
         Action::Take | Action::Release | Action::Assign | Action::Note | Action::Events => {
             let Some(v) = &d.view else { return };
             let (id, version) = (v.id, v.version);
@@ -570,10 +669,11 @@ fn audit_action(app: &mut App, a: Action) {
     let Stage::Work(w) = &mut app.stage else {
         return;
     };
-    let Screen::Audit(h) = &mut w.screen else {
-        return;
-    };
-    let len = h.overview.as_ref().map_or(0, |o| o.records.len());
+    let lang = w.lang;
+    let actor = w.actor.clone();
+    let overlay = w.audit.is_some();
+    let Some(h) = w.audit_home_mut() else { return };
+    let len = h.records().len();
     match a {
         Action::Down => h.selected = (h.selected + 1).min(len.saturating_sub(1)),
         Action::Up => h.selected = h.selected.saturating_sub(1),
@@ -581,8 +681,154 @@ fn audit_action(app: &mut App, a: Action) {
         Action::PageUp => h.selected = h.selected.saturating_sub(20),
         Action::Top => h.selected = 0,
         Action::Bottom => h.selected = len.saturating_sub(1),
+        Action::Back => {
+            if h.access.is_some() {
+                h.access = None;
+                h.selected = 0;
+                super::app::load_audit(&mut app.tasks, &actor, h);
+            } else if overlay {
+                w.audit = None;
+            }
+        }
+        Action::AuditFilter => {
+            let mut field = TextField::default();
+            let current = h.filter_text.clone();
+            field.push_str(&current, 300);
+            let title = app.i18n.tr(lang, "input-audit-filter", &[]);
+            w.popup = Some(Popup::Input {
+                kind: InputKind::AuditFilter,
+                title,
+                field,
+                error: None,
+                busy: false,
+            });
+        }
+        Action::AccessReport => {
+            let title = app.i18n.tr(lang, "input-access-report", &[]);
+            w.popup = Some(Popup::Input {
+                kind: InputKind::AccessReport,
+                title,
+                field: TextField::default(),
+                error: None,
+                busy: false,
+            });
+        }
         _ => {}
     }
+}
+
+/// The fields of a request's view the viewer may reveal (or check): catalog key, contact
+/// number, target.
+fn targets(
+    v: &crate::domain::view::RequestView,
+    reveal: bool,
+) -> Vec<(&'static str, Option<i64>, Target)> {
+    use crate::domain::view::{FieldView, Shown};
+    let ok = |f: &FieldView| {
+        !matches!(f.shown, Shown::Hidden | Shown::Absent)
+            && if reveal { f.can_reveal } else { f.can_check }
+    };
+    let mut out = vec![];
+    if let Some(acc) = &v.account {
+        for (key, f, t) in [
+            ("target-email", &acc.email, Target::Email),
+            ("target-phone", &acc.phone, Target::Phone),
+            ("target-address", &acc.postal_address, Target::PostalAddress),
+            ("target-tax-id", &acc.tax_id, Target::TaxId),
+        ] {
+            if (reveal || t != Target::PostalAddress) && ok(f) {
+                out.push((key, None, t));
+            }
+        }
+        for (i, c) in acc.contacts.iter().enumerate() {
+            let n = Some(i64::try_from(i + 1).unwrap_or(0));
+            if c.has_email
+                && (if reveal {
+                    c.email.can_reveal
+                } else {
+                    c.email.can_check
+                })
+            {
+                out.push(("target-contact-email", n, Target::ContactEmail(c.id)));
+            }
+            if c.has_phone
+                && (if reveal {
+                    c.phone.can_reveal
+                } else {
+                    c.phone.can_check
+                })
+            {
+                out.push(("target-contact-phone", n, Target::ContactPhone(c.id)));
+            }
+            if !reveal && c.passphrase.can_check {
+                out.push((
+                    "target-contact-passphrase",
+                    n,
+                    Target::ContactPassphrase(c.id),
+                ));
+            }
+        }
+    }
+    for item in &v.verification {
+        let f = &item.value;
+        if (reveal && f.can_reveal) || (!reveal && f.can_check) {
+            out.push((
+                "target-verification",
+                Some(item.id),
+                Target::Verification(item.id),
+            ));
+        }
+    }
+    out
+}
+
+/// Parses `actor=anna action=field.reveal purpose=… account=A1 request=#2 since=2026-11-01
+/// until=… outcome=refused` into a filter.
+fn parse_audit_filter(text: &str) -> Result<crate::desk::AuditFilter, String> {
+    let mut f = crate::desk::AuditFilter::default();
+    let day = |v: &str| -> Result<jiff::Timestamp, String> {
+        if let Ok(t) = v.parse::<jiff::Timestamp>() {
+            return Ok(t);
+        }
+        v.parse::<jiff::civil::Date>()
+            .map_err(|_| format!("{v}: write a date as 2026-11-25"))
+            .and_then(|d| {
+                d.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .map(|z| z.timestamp())
+                    .map_err(|e| e.to_string())
+            })
+    };
+    for part in text.split_whitespace() {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part}: write key=value"))?;
+        match k {
+            "actor" | "staff" => f.actor = Some(v.to_owned()),
+            "account" => {
+                f.account = Some(
+                    v.parse()
+                        .map_err(|_| format!("{v}: an account looks like A12"))?,
+                );
+            }
+            "request" => {
+                f.request = Some(
+                    v.parse()
+                        .map_err(|_| format!("{v}: a request looks like #12"))?,
+                );
+            }
+            "action" => f.action = Some(v.to_owned()),
+            "purpose" => f.purpose = Some(v.to_owned()),
+            "outcome" => f.outcome = Some(v.to_owned()),
+            "since" => f.since = Some(day(v)?),
+            "until" => f.until = Some(day(v)?),
+            other => {
+                return Err(format!(
+                    "{other}: use actor, account, request, action, purpose, outcome, since, until"
+                ));
+            }
+        }
+    }
+    Ok(f)
 }
 
 fn popup_confirm(app: &mut App, a: Action) {
@@ -628,6 +874,12 @@ fn popup_confirm(app: &mut App, a: Action) {
                 });
             }
         }
+        Confirmed::AckNotice(n) => app.tasks.spawn(move |d| async move {
+            Msg::Written {
+                what: "done-ack",
+                result: d.acknowledge_notice(&actor, n).await,
+            }
+        }),
         Confirmed::Disable(login) => app.tasks.spawn(move |d| async move {
             Msg::StaffChanged(d.set_disabled(&actor, &login, true).await)
         }),
@@ -691,8 +943,58 @@ fn popup_choice(app: &mut App, a: Action) {
                 .as_ref()
                 .and_then(|d| d.view.as_ref())
                 .map(|v| (v.id, v.version));
+            let target_req = target;
             let tr = |key: &str, args: &[(&str, Arg<'_>)]| app.i18n.tr(lang, key, args);
             match value {
+                ChoiceValue::RevealTarget(t) => {
+                    let items = Purpose::ALL
+                        .iter()
+                        .map(|p| {
+                            (
+                                tr(&format!("purpose-{}", p.as_str()), &[]),
+                                ChoiceValue::Purpose(t, *p),
+                            )
+                        })
+                        .collect();
+                    w.popup = Some(Popup::Choice {
+                        title: tr("choose-purpose", &[]),
+                        items,
+                        selected: 0,
+                    });
+                }
+                ChoiceValue::Purpose(target, purpose) => {
+                    if let Some((id, _)) = target_req {
+                        app.tasks.spawn(move |d| async move {
+                            Msg::Revealed {
+                                id,
+                                target,
+                                result: d.reveal(&actor, id, target, purpose).await,
+                            }
+                        });
+                    }
+                }
+                ChoiceValue::CheckTarget(t) => {
+                    let field = if matches!(t, Target::ContactPassphrase(_)) {
+                        TextField::secret()
+                    } else {
+                        TextField::default()
+                    };
+                    let title = tr("input-check", &[]);
+                    w.popup = Some(Popup::Input {
+                        kind: InputKind::Check(t),
+                        title,
+                        field,
+                        error: None,
+                        busy: false,
+                    });
+                }
+                ChoiceValue::Notice(n) => {
+                    let text = tr("confirm-ack", &[]);
+                    w.popup = Some(Popup::Confirm {
+                        text,
+                        action: Confirmed::AckNotice(n),
+                    });
+                }
                 ChoiceValue::State(s) => {
                     if let Screen::Queues(q) = &mut w.screen
                         && let Some(queue) = q.queue()
@@ -875,10 +1177,45 @@ fn popup_input(app: &mut App, a: Action) {
         Action::Cancel => w.popup = None,
         Action::Submit => {
             let text = field.value().trim().to_owned();
-            if text.is_empty() {
+            if text.is_empty() && *kind != InputKind::AuditFilter {
                 return;
             }
             match *kind {
+                InputKind::Check(target) => {
+                    let Some(id) = w.detail.as_ref().map(|d| d.id) else {
+                        return;
+                    };
+                    // The value a caller gave is not kept on screen once submitted.
+                    w.popup = None;
+                    let typed = Secret::new(text);
+                    app.tasks.spawn(move |d| async move {
+                        Msg::Checked(d.check(&actor, id, target, typed).await)
+                    });
+                }
+                InputKind::AuditFilter => match parse_audit_filter(&text) {
+                    Ok(filter) => {
+                        w.popup = None;
+                        let Some(h) = w.audit_home_mut() else { return };
+                        h.filter = filter;
+                        h.filter_text = text;
+                        h.access = None;
+                        h.selected = 0;
+                        super::app::load_audit(&mut app.tasks, &actor, h);
+                    }
+                    Err(e) => *error = Some(e),
+                },
+                InputKind::AccessReport => {
+                    match text.parse::<crate::domain::account::AccountId>() {
+                        Ok(account) => {
+                            w.popup = None;
+                            let Some(h) = w.audit_home_mut() else { return };
+                            h.access = Some((account, vec![]));
+                            h.selected = 0;
+                            super::app::load_audit(&mut app.tasks, &actor, h);
+                        }
+                        Err(_) => *error = Some(app.i18n.tr(w.lang, "bad-account-id", &[])),
+                    }
+                }
                 InputKind::Note => {
                     let Some(id) = w.detail.as_ref().map(|d| d.id) else {
                         return;
@@ -1106,7 +1443,7 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
             Ok(o) => {
                 app.note_success();
                 if let Stage::Work(w) = &mut app.stage
-                    && let Screen::Audit(h) = &mut w.screen
+                    && let Some(h) = w.audit_home_mut()
                 {
                     h.selected = h.selected.min(o.records.len().saturating_sub(1));
                     h.overview = Some(o);
@@ -1120,6 +1457,58 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
             Ok(false) => {
                 let t = app.t("session-ended");
                 app.end(t);
+            }
+            Err(e) => app.note_failure(&e),
+        },
+        Msg::Revealed { id, target, result } => match result {
+            Ok(view) => {
+                let ttl = app.settings.reveal_ttl;
+                if let Stage::Work(w) = &mut app.stage
+                    && let Some(d) = &mut w.detail
+                    && d.id == id
+                {
+                    d.revealed.retain(|r| r.target != target);
+                    d.revealed.push(super::state::Revealed {
+                        target,
+                        view,
+                        until: tokio::time::Instant::now() + ttl,
+                    });
+                }
+                let t = app.ta(
+                    "done-revealed",
+                    &[("s", Arg::Num(i64::try_from(ttl.as_secs()).unwrap_or(60)))],
+                );
+                app.set_status(t, false);
+            }
+            Err(e) => app.note_failure(&e),
+        },
+        Msg::Checked(result) => match result {
+            Ok(m) => {
+                let t = app.t(if m { "check-match" } else { "check-no-match" });
+                app.set_status(t, !m);
+            }
+            Err(e) => app.note_failure(&e),
+        },
+        Msg::Notices(result) => match result {
+            Ok(n) => {
+                if let Stage::Work(w) = &mut app.stage {
+                    w.notices = n;
+                }
+            }
+            Err(e) => app.note_failure(&e),
+        },
+        Msg::Access { account, result } => match result {
+            Ok(records) => {
+                app.note_success();
+                if let Stage::Work(w) = &mut app.stage {
+                    let h = w.audit_home_mut();
+                    if let Some(h) = h
+                        && h.access.as_ref().is_some_and(|(a, _)| *a == account)
+                    {
+                        h.access = Some((account, records));
+                        h.loading = false;
+                    }
+                }
             }
             Err(e) => app.note_failure(&e),
         },

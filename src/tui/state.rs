@@ -6,9 +6,14 @@ use zeroize::Zeroizing;
 
 use crate::desk::audit::AuditOverview;
 use crate::desk::requests::{AccountHit, Filter, QueueBadge};
+use crate::desk::reveal::Target;
+use crate::desk::{AuditFilter, AuditRecord, Notice};
+use crate::domain::account::AccountId;
+use crate::domain::policy::Purpose;
 use crate::domain::policy::{Field, Visibility};
 use crate::domain::request::{Queue, RequestId};
 use crate::domain::staff::{Actor, Lang, Staff};
+use crate::domain::view::FieldView;
 use crate::domain::view::{ListRow, RequestView};
 use crate::domain::workflow::{EventKind, LegalGround, RefusalReason};
 
@@ -159,6 +164,15 @@ pub struct Detail {
     pub timeline_scroll: u16,
     pub loading: bool,
     pub error: Option<String>,
+    /// Fields revealed on request; each hides again at its deadline or when the request
+    /// is left (the detail is dropped).
+    pub revealed: Vec<Revealed>,
+}
+
+pub struct Revealed {
+    pub target: Target,
+    pub view: FieldView,
+    pub until: tokio::time::Instant,
 }
 
 pub struct StaffList {
@@ -172,12 +186,45 @@ pub struct AuditHome {
     pub selected: usize,
     pub loading: bool,
     pub recorded: bool,
+    /// The filter typed by the user (`actor=anna action=field.reveal …`).
+    pub filter: AuditFilter,
+    pub filter_text: String,
+    /// Showing the access report of this account instead of the log.
+    pub access: Option<(AccountId, Vec<AuditRecord>)>,
+}
+
+impl Default for AuditHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AuditHome {
+    pub fn new() -> AuditHome {
+        AuditHome {
+            overview: None,
+            selected: 0,
+            loading: true,
+            recorded: false,
+            filter: AuditFilter::default(),
+            filter_text: String::new(),
+            access: None,
+        }
+    }
+
+    /// The records on screen: the access report, or the filtered log.
+    pub fn records(&self) -> &[AuditRecord] {
+        match &self.access {
+            Some((_, r)) => r,
+            None => self.overview.as_ref().map_or(&[], |o| &o.records),
+        }
+    }
 }
 
 pub enum Screen {
     Queues(Queues),
     Staff(StaffList),
-    Audit(AuditHome),
+    Audit(Box<AuditHome>),
 }
 
 /// What a confirmed popup does.
@@ -196,6 +243,7 @@ pub enum Confirmed {
     Disable(String),
     Enable(String),
     Unlock(String),
+    AckNotice(i64),
 }
 
 /// An event with the payload chosen so far.
@@ -216,6 +264,10 @@ pub enum ChoiceValue {
     Ground(LegalGround),
     Staff(String),
     State(Option<crate::domain::workflow::State>),
+    RevealTarget(Target),
+    Purpose(Target, Purpose),
+    CheckTarget(Target),
+    Notice(i64),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,6 +275,10 @@ pub enum InputKind {
     Note,
     Search,
     FindAccount,
+    /// A value a caller gave, to check against a field.
+    Check(Target),
+    AuditFilter,
+    AccessReport,
 }
 
 pub enum Popup {
@@ -261,6 +317,29 @@ pub struct Work {
     pub popup: Option<Popup>,
     pub help: Option<u16>,
     pub locked: Option<LockForm>,
+    /// Open supervisor notices (supervisors only).
+    pub notices: Vec<Notice>,
+    /// The audit log over the queues (supervisors: `L`; Esc returns).
+    pub audit: Option<AuditHome>,
+}
+
+impl Work {
+    /// The audit screen on view: the supervisor's overlay, or the auditor's landing.
+    pub fn audit_home(&self) -> Option<&AuditHome> {
+        match (&self.audit, &self.screen) {
+            (Some(h), _) => Some(h),
+            (None, Screen::Audit(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn audit_home_mut(&mut self) -> Option<&mut AuditHome> {
+        match (&mut self.audit, &mut self.screen) {
+            (Some(h), _) => Some(h),
+            (None, Screen::Audit(h)) => Some(h),
+            _ => None,
+        }
+    }
 }
 
 pub enum Stage {

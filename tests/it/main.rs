@@ -18,3 +18,4 @@ mod reveal;
 mod staff_accounts;
 mod store_ops;
 mod tui;
+mod tui_reveal;

@@ -27,6 +27,7 @@ pub fn settings(lang: Option<Lang>) -> Settings {
         keymap: KeyMap::default(),
         theme: Theme { color: false },
         paste_limit: 20_000,
+        reveal_ttl: Duration::from_secs(60),
     }
 }
 
