@@ -822,3 +822,73 @@ pub fn table() -> Vec<RowDoc> {
 
 #[cfg(test)]
 mod tests;
+
+impl Guard {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guard::DesignatedContact => "the requester is a designated contact",
+            Guard::ContactHasEmail => "the contact has an email",
+            Guard::NotPreparer => "the actor did not prepare it",
+            Guard::IdentityVerified => "identity verified",
+            Guard::IdentityNotVerified => "identity not verified",
+        }
+    }
+}
+
+impl Flow {
+    pub fn title(self) -> &'static str {
+        match self {
+            Flow::PasswordReset => "Password reset (§4–7)",
+            Flow::ContactChange => "Designated-contact change (§4)",
+            Flow::Compromise => "Compromise report (§4, §9)",
+            Flow::Subject => {
+                "Data-subject request: account-state report, blocking, unblocking, deletion (§14)"
+            }
+        }
+    }
+}
+
+/// The transition table as the Markdown of `docs/workflows.md` (a test keeps them equal).
+pub fn markdown() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "# Request workflows\n\n\
+         Generated from the transition table in `src/domain/workflow.rs`; a test fails when \
+         this page and the code differ (regenerate with `UPDATE_DOCS=1 cargo test --test it docs`).\n\
+         Each request moves only along these rows. A row applies when the request is in the \
+         state *from*, the event is *event* and every guard holds; anything else is refused \
+         with a typed error. Who may send each event is decided by the access table \
+         (`src/domain/policy.rs`, `event_action`). Terminal states (the request leaves the \
+         open queue): done, refused, expired, closed, closed_unfounded.\n",
+    );
+    for flow in [
+        Flow::PasswordReset,
+        Flow::ContactChange,
+        Flow::Compromise,
+        Flow::Subject,
+    ] {
+        let _ = write!(
+            out,
+            "\n## {}\n\nStarts in `{}`.\n\n| from | event | guards | to |\n|---|---|---|---|\n",
+            flow.title(),
+            flow.initial()
+        );
+        for r in table().into_iter().filter(|r| r.flow == flow) {
+            let guards = if r.guards.is_empty() {
+                "—".to_owned()
+            } else {
+                r.guards
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} | `{}` |",
+                r.from, r.event, guards, r.to
+            );
+        }
+    }
+    out
+}

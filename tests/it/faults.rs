@@ -297,7 +297,7 @@ async fn a_change_elsewhere_shows_without_a_keypress_and_keeps_the_selection() {
     let (anna, actor) = td.staff("anna", Role::Agent).await;
     let (_, boris) = td.staff("boris", Role::Agent).await;
     let (account, first) = account_and_reset(&td, &actor).await;
-    let second = td
+    let _report = td
         .desk
         .file_request(
             &actor,
