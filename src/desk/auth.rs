@@ -40,6 +40,9 @@ pub(crate) fn staff_of(row: &StaffRow) -> Result<Staff> {
     })
 }
 
+/// How often a failed login is counted again when other attempts moved the count first.
+const COUNT_RETRIES: usize = 64;
+
 /// A fixed argon2id hash of a random password, verified when the login is unknown so that
 /// an unknown login takes as long as a wrong password.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2o7Kb2lB7t7Z7tQm3Lxg2cYv1i2xwC9rPq1J3X0r6aE";
@@ -140,11 +143,27 @@ impl Desk {
             .await?;
             Ok(staff)
         } else {
+            self.count_failure(row, &actor, now).await?;
+            Err(AuthError::InvalidCredentials.into())
+        }
+    }
+
+    /// Counts a wrong password towards the lock-out. Guesses made at the same time (many
+    /// SSH connections, several hosts) must each count: the new count is written only if
+    /// the stored one did not move meanwhile, else it is read again and counted again.
+    async fn count_failure(
+        &self,
+        mut row: StaffRow,
+        actor: &Actor,
+        now: jiff::Timestamp,
+    ) -> Result<()> {
+        for _ in 0..COUNT_RETRIES {
             let failed = row.failed_attempts.saturating_add(1);
             let locked_until = lockout_after(failed).and_then(|d| now.checked_add(d).ok());
             let change = StaffChange {
                 failed_attempts: Some(failed),
                 locked_until: Some(locked_until),
+                expected_failed_attempts: Some(row.failed_attempts),
                 ..StaffChange::default()
             };
             let detail = if locked_until.is_some() {
@@ -152,15 +171,26 @@ impl Desk {
             } else {
                 "wrong_password"
             };
-            self.commit(
-                vec![Mutation::UpdateStaff { id: row.id, change }],
-                self.audit(&actor, "auth.login")
-                    .outcome(Outcome::Refused)
-                    .detail(detail),
-            )
-            .await?;
-            Err(AuthError::InvalidCredentials.into())
+            let audit = self
+                .audit(actor, "auth.login")
+                .outcome(Outcome::Refused)
+                .detail(detail);
+            match self
+                .commit(vec![Mutation::UpdateStaff { id: row.id, change }], audit)
+                .await
+            {
+                Err(e) if e.is_stale() => {
+                    let Some(fresh) = self.store.staff_by_id(row.id).await? else {
+                        return Ok(());
+                    };
+                    row = fresh;
+                }
+                other => return other.map(|_| ()),
+            }
         }
+        Err(DeskError::Internal(
+            "too many login attempts at once to count them; try again".to_owned(),
+        ))
     }
 
     /// Re-checks the password of a signed-in staff member (unlocking an idle screen).

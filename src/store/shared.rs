@@ -506,7 +506,7 @@ async fn erase_account(tx: &mut Tx, id: AccountId, now: i64) -> Result<()> {
     Ok(())
 }
 
-async fn update_staff(tx: &mut Tx, id: StaffId, c: &StaffChange) -> Result<()> {
+async fn update_staff(tx: &mut Tx, id: StaffId, c: &StaffChange, now: i64) -> Result<()> {
     let mut q = sqlx::QueryBuilder::<Db>::new("UPDATE staff SET generation = generation + ");
     q.push_bind(i64::from(c.bump_generation));
     if let Some(role) = c.role {
@@ -531,9 +531,25 @@ async fn update_staff(tx: &mut Tx, id: StaffId, c: &StaffChange) -> Result<()> {
         q.push(", last_login_at = ").push_bind(ms(l));
     }
     q.push(" WHERE id = ").push_bind(id.0);
+    if let Some(n) = c.expected_failed_attempts {
+        q.push(" AND failed_attempts = ").push_bind(i64::from(n));
+    }
     let done = q.build().execute(&mut **tx).await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound { what: "staff member", id: id.to_string() });
+        let current: Option<i64> = sqlx::query_scalar("SELECT failed_attempts FROM staff WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+        return Err(match current {
+            Some(failed) if c.expected_failed_attempts.is_some() => StoreError::Stale {
+                what: "staff member",
+                id: id.to_string(),
+                changed_by: "another login attempt".to_owned(),
+                changed_at: ts(now)?,
+                version: failed,
+            },
+            _ => StoreError::NotFound { what: "staff member", id: id.to_string() },
+        });
     }
     Ok(())
 }
@@ -570,7 +586,7 @@ async fn apply_mutation(
             touched.staff.push(StaffId(id));
         }
         Mutation::UpdateStaff { id, change } => {
-            update_staff(tx, id, &change).await?;
+            update_staff(tx, id, &change, now).await?;
             touched.staff.push(id);
         }
         Mutation::AddStaffKey(k) => {
@@ -604,7 +620,7 @@ async fn apply_mutation(
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound { what: "key", id: fingerprint });
             }
-            update_staff(tx, staff, &StaffChange { bump_generation: true, ..StaffChange::default() }).await?;
+            update_staff(tx, staff, &StaffChange { bump_generation: true, ..StaffChange::default() }, now).await?;
             touched.staff.push(staff);
         }
         Mutation::InsertAccount(a) => {

@@ -423,6 +423,10 @@ pub struct StaffChange {
     pub last_login_at: Option<Timestamp>,
     /// Ends the member's live sessions.
     pub bump_generation: bool,
+    /// Applies the change only if the failed-login count is still this (a compare-and-set:
+    /// login attempts made at the same time must each count towards the lock-out); if it
+    /// moved meanwhile, the commit is refused as stale and the caller counts again.
+    pub expected_failed_attempts: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

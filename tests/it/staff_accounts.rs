@@ -519,3 +519,33 @@ both_backends!(
         td.finish().await;
     }
 );
+
+both_backends!(
+    parallel_guesses_all_count_towards_the_lock_out,
+    |td: TestDesk| async move {
+        td.staff("anna", Role::Agent).await;
+        let desk = std::sync::Arc::new(td.reopen().await.unwrap());
+        let mut tasks = vec![];
+        for _ in 0..6 {
+            let desk = desk.clone();
+            tasks.push(tokio::spawn(async move {
+                desk.login("anna", pw("not the password"), Source::Local)
+                    .await
+            }));
+        }
+        for t in tasks {
+            assert!(t.await.unwrap().is_err());
+        }
+        let row = td
+            .desk
+            .store()
+            .staff_by_login("anna")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.failed_attempts, 6, "guesses made at once were lost");
+        assert!(row.locked_until.is_some());
+        desk.store().close().await;
+        td.finish().await;
+    }
+);

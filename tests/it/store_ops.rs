@@ -220,6 +220,7 @@ both_backends!(staff_rows_keys_and_conflicts, |td: TestDesk| async move {
         locked_until: Some(Some(until)),
         last_login_at: Some(monday_morning()),
         bump_generation: true,
+        expected_failed_attempts: None,
     };
     store
         .commit(commit(
@@ -244,6 +245,52 @@ both_backends!(staff_rows_keys_and_conflicts, |td: TestDesk| async move {
             a.generation
         ),
         (3, Some(until), Some(monday_morning()), 1)
+    );
+    // A failed-login count written as compare-and-set: refused as stale when the count
+    // moved (another attempt counted first), applied when it did not.
+    let count = |expected: u32| StaffChange {
+        failed_attempts: Some(expected + 1),
+        expected_failed_attempts: Some(expected),
+        ..StaffChange::default()
+    };
+    let err = store
+        .commit(commit(
+            vec![Mutation::UpdateStaff {
+                id: anna.id,
+                change: count(2),
+            }],
+            "auth.login",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Stale { version: 3, .. }), "{err}");
+    assert_eq!(
+        store
+            .staff_by_id(anna.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_attempts,
+        3
+    );
+    store
+        .commit(commit(
+            vec![Mutation::UpdateStaff {
+                id: anna.id,
+                change: count(3),
+            }],
+            "auth.login",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .staff_by_id(anna.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_attempts,
+        4
     );
     let clear = StaffChange {
         locked_until: Some(None),
