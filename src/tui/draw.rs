@@ -561,6 +561,7 @@ fn draw_queue(app: &mut App, f: &mut Frame, area: Rect, queue: Queue) {
     } else if list.selected >= list.offset + visible {
         list.offset = list.selected + 1 - visible;
     }
+    list.visible = visible;
     let (offset, selected) = (list.offset, list.selected);
     let total = q.badges.iter().find(|b| b.queue == queue).map(|b| b.open);
     let Stage::Work(w) = &app.stage else { return };

@@ -249,7 +249,6 @@ fn queue_action(app: &mut App, a: Action) {
         return;
     }
     let Some(queue) = q.queue() else { return };
-    let height = 20; // rows per page move; the drawn height refines it below
     match a {
         Action::Tab(n) => switch_tab(app, usize::from(n).saturating_sub(1)),
         Action::NextTab => {
@@ -264,6 +263,7 @@ fn queue_action(app: &mut App, a: Action) {
             let Some(list) = q.lists.get_mut(&queue) else {
                 return;
             };
+            let height = isize::try_from(list.visible.max(1)).unwrap_or(20);
             let step = match a {
                 Action::Down => 1_isize,
                 Action::Up => -1,

@@ -101,6 +101,8 @@ pub struct QueueList {
     pub more_before: bool,
     pub loading: bool,
     pub loaded: bool,
+    /// Rows the last frame showed (a page move moves this many).
+    pub visible: usize,
     /// Answers to older requests (a filter changed since) are dropped.
     pub token: u64,
 }
