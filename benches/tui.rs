@@ -63,40 +63,78 @@ fn env_for(dir: &std::path::Path) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     env.insert("HOME".to_owned(), dir.display().to_string());
     env.insert("XDG_DATA_HOME".to_owned(), dir.display().to_string());
-    env.insert("XDG_STATE_HOME".to_owned(), dir.join("state").display().to_string());
-    env.insert("XDG_CONFIG_HOME".to_owned(), dir.join("config").display().to_string());
+    env.insert(
+        "XDG_STATE_HOME".to_owned(),
+        dir.join("state").display().to_string(),
+    );
+    env.insert(
+        "XDG_CONFIG_HOME".to_owned(),
+        dir.join("config").display().to_string(),
+    );
     env
 }
 
 async fn build_desk(dir: &std::path::Path, requests: usize) -> (Arc<Desk>, Actor) {
     let config = Config::load(&Overrides::default(), &env_for(dir)).expect("config");
     let shell = Actor::shell("bench");
-    let desk = Desk::init(&config, Calendar::embedded().expect("calendar"), &shell, false).await.expect("init").desk;
+    let desk = Desk::init(
+        &config,
+        Calendar::embedded().expect("calendar"),
+        &shell,
+        false,
+    )
+    .await
+    .expect("init")
+    .desk;
     let staff = desk
-        .add_staff(&shell, "agent", "Bench Agent", Role::Agent, None, Secret::new("bench password long".to_owned()))
+        .add_staff(
+            &shell,
+            "agent",
+            "Bench Agent",
+            Role::Agent,
+            None,
+            Secret::new("bench password long".to_owned()),
+        )
         .await
         .expect("staff");
     let agent = Actor::staff(&staff, Source::Local);
     let accounts: Vec<AccountInput> = (0..50)
         .map(|i| AccountInput {
             external_id: None,
-            kind: if i % 2 == 0 { AccountKind::LegalEntity } else { AccountKind::Individual },
+            kind: if i % 2 == 0 {
+                AccountKind::LegalEntity
+            } else {
+                AccountKind::Individual
+            },
             name: Personal::from(format!("ООО «Клиент {i}»")),
             email: Some(Personal::from(format!("client{i}@example.ru"))),
             phone: None,
             postal_address: None,
             tax_id: None,
             admin_logins: vec![],
-            contacts: vec![ContactInput { name: Some(Personal::from("Анна")), email: None, phone: None, passphrase_hash: None }],
+            contacts: vec![ContactInput {
+                name: Some(Personal::from("Анна")),
+                email: None,
+                phone: None,
+                passphrase_hash: None,
+            }],
             flags: AccountFlags::default(),
             login_history: vec![],
             sessions: vec![],
         })
         .collect();
-    let ids = desk.create_accounts(&shell, &accounts, "account.import").await.expect("accounts");
+    let ids = desk
+        .create_accounts(&shell, &accounts, "account.import")
+        .await
+        .expect("accounts");
     for n in 0..requests {
         let account = ids[n % ids.len()];
-        let received = desk.now().checked_sub(jiff::SignedDuration::from_mins(i64::try_from(n).unwrap_or(0))).unwrap_or(desk.now());
+        let received = desk
+            .now()
+            .checked_sub(jiff::SignedDuration::from_mins(
+                i64::try_from(n).unwrap_or(0),
+            ))
+            .unwrap_or(desk.now());
         desk.file_request(
             &agent,
             RequestInput {
@@ -116,7 +154,11 @@ async fn build_desk(dir: &std::path::Path, requests: usize) -> (Arc<Desk>, Actor
 
 async fn open_demo(dir: &std::path::Path) -> Arc<Desk> {
     let config = Config::load(&Overrides::default(), &env_for(dir)).expect("config");
-    Arc::new(Desk::open(&config, Calendar::embedded().expect("calendar")).await.expect("open the demo desk"))
+    Arc::new(
+        Desk::open(&config, Calendar::embedded().expect("calendar"))
+            .await
+            .expect("open the demo desk"),
+    )
 }
 
 fn key(code: KeyCode, mods: KeyModifiers) -> Input {
@@ -128,7 +170,13 @@ struct Measure {
     times: Vec<Duration>,
 }
 
-async fn press(app: &mut App, term: &mut Terminal<CrosstermBackend<Counter>>, counter: &Counter, input: Input, m: &mut Measure) {
+async fn press(
+    app: &mut App,
+    term: &mut Terminal<CrosstermBackend<Counter>>,
+    counter: &Counter,
+    input: Input,
+    m: &mut Measure,
+) {
     let before = counter.0.load(Ordering::Relaxed);
     let t = Instant::now();
     app.on_input(input);
@@ -147,38 +195,107 @@ fn percentile(v: &mut [Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (desk, login) = match std::env::var("PRIVDESK_BENCH_DATA") {
-            Ok(dir) => (open_demo(std::path::Path::new(&dir)).await, "agent".to_owned()),
+            Ok(dir) => (
+                open_demo(std::path::Path::new(&dir)).await,
+                "agent".to_owned(),
+            ),
             Err(_) => {
-                let n = std::env::var("PRIVDESK_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+                let n = std::env::var("PRIVDESK_BENCH_REQUESTS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(2_000);
                 eprintln!("building a desk of {n} requests…");
                 (build_desk(tmp.path(), n).await.0, "agent".to_owned())
             }
         };
-        let row = desk.store().staff_by_login(&login).await.expect("staff").expect("an agent");
-        let staff = desk.login(&login, Secret::new(if std::env::var("PRIVDESK_BENCH_DATA").is_ok() { "demo" } else { "bench password long" }.to_owned()), Source::Local).await.expect("login");
+        let row = desk
+            .store()
+            .staff_by_login(&login)
+            .await
+            .expect("staff")
+            .expect("an agent");
+        let staff = desk
+            .login(
+                &login,
+                Secret::new(
+                    if std::env::var("PRIVDESK_BENCH_DATA").is_ok() {
+                        "demo"
+                    } else {
+                        "bench password long"
+                    }
+                    .to_owned(),
+                ),
+                Source::Local,
+            )
+            .await
+            .expect("login");
         let _ = row;
         let generation = desk.staff_generation(&staff).await.expect("generation");
         let counter = Counter(Arc::new(AtomicU64::new(0)));
         let backend = CrosstermBackend::new(counter.clone());
-        let mut term = Terminal::with_options(backend, TerminalOptions { viewport: Viewport::Fixed(Rect::new(0, 0, 100, 30)) })
-            .expect("terminal");
-        let mut app = App::signed_in(desk.clone(), Arc::new(I18n::new().expect("i18n")), settings(), staff, generation);
+        let mut term = Terminal::with_options(
+            backend,
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::new(0, 0, 100, 30)),
+            },
+        )
+        .expect("terminal");
+        let mut app = App::signed_in(
+            desk.clone(),
+            Arc::new(I18n::new().expect("i18n")),
+            settings(),
+            staff,
+            generation,
+        );
         app.settle().await;
         app.render(&mut term).expect("first frame");
         let first = counter.0.load(Ordering::Relaxed);
-        let mut rows = Measure { bytes: vec![], times: vec![] };
+        let mut rows = Measure {
+            bytes: vec![],
+            times: vec![],
+        };
         for _ in 0..1000 {
-            press(&mut app, &mut term, &counter, key(KeyCode::Char('j'), KeyModifiers::NONE), &mut rows).await;
+            press(
+                &mut app,
+                &mut term,
+                &counter,
+                key(KeyCode::Char('j'), KeyModifiers::NONE),
+                &mut rows,
+            )
+            .await;
         }
-        let mut pages = Measure { bytes: vec![], times: vec![] };
-        press(&mut app, &mut term, &counter, key(KeyCode::Char('g'), KeyModifiers::NONE), &mut pages).await;
-        pages = Measure { bytes: vec![], times: vec![] };
+        let mut pages = Measure {
+            bytes: vec![],
+            times: vec![],
+        };
+        press(
+            &mut app,
+            &mut term,
+            &counter,
+            key(KeyCode::Char('g'), KeyModifiers::NONE),
+            &mut pages,
+        )
+        .await;
+        pages = Measure {
+            bytes: vec![],
+            times: vec![],
+        };
         for _ in 0..60 {
-            press(&mut app, &mut term, &counter, key(KeyCode::Char('d'), KeyModifiers::CONTROL), &mut pages).await;
+            press(
+                &mut app,
+                &mut term,
+                &counter,
+                key(KeyCode::Char('d'), KeyModifiers::CONTROL),
+                &mut pages,
+            )
+            .await;
         }
         let idle_before = counter.0.load(Ordering::Relaxed);
         let drew = app.render(&mut term).expect("idle");
@@ -186,8 +303,18 @@ fn main() {
         let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / v.len().max(1) as f64;
         let max = |v: &[u64]| v.iter().copied().max().unwrap_or(0);
         println!("first frame: {first} bytes");
-        println!("one-row move: mean {:.0} bytes, max {} bytes ({} moves)", mean(&rows.bytes), max(&rows.bytes), rows.bytes.len());
-        println!("page move:    mean {:.0} bytes, max {} bytes ({} moves)", mean(&pages.bytes), max(&pages.bytes), pages.bytes.len());
+        println!(
+            "one-row move: mean {:.0} bytes, max {} bytes ({} moves)",
+            mean(&rows.bytes),
+            max(&rows.bytes),
+            rows.bytes.len()
+        );
+        println!(
+            "page move:    mean {:.0} bytes, max {} bytes ({} moves)",
+            mean(&pages.bytes),
+            max(&pages.bytes),
+            pages.bytes.len()
+        );
         println!("redraw with nothing changed: drew={drew}, {idle} bytes");
         let mut all: Vec<Duration> = rows.times.iter().chain(&pages.times).copied().collect();
         println!(

@@ -11,6 +11,7 @@ pub mod notices;
 pub mod requests;
 pub mod reveal;
 pub mod staff;
+pub mod work;
 
 use std::sync::{Arc, Mutex};
 
