@@ -144,6 +144,25 @@ impl I18n {
         }
     }
 
+    /// The same for a list column: `3 h`, `−2 d`, `−5 дн.`.
+    pub fn until_short(&self, lang: Lang, due: Timestamp, now: Timestamp) -> String {
+        let secs = due.as_second() - now.as_second();
+        let a = secs.unsigned_abs();
+        let (unit, n) = if a >= 2 * 86_400 {
+            ("days", a / 86_400)
+        } else if a >= 3_600 {
+            ("hours", a / 3_600)
+        } else {
+            ("minutes", (a / 60).max(1))
+        };
+        let amount = self.tr(lang, &format!("span-short-{unit}"), &[("n", n.into())]);
+        if secs < 0 {
+            format!("−{amount}")
+        } else {
+            amount
+        }
+    }
+
     /// Time to a deadline: `in 3 h`, `через 2 дня`, `overdue 5 min`, `просрочено на 1 день`.
     pub fn until(&self, lang: Lang, due: Timestamp, now: Timestamp) -> String {
         let secs = due.as_second() - now.as_second();
@@ -223,5 +242,7 @@ mod tests {
         assert_eq!(i.datetime(Lang::En, t, &tz, later), "25 Nov 2026 14:05");
         assert_eq!(i.until(Lang::En, later, t), "in 37 days");
         assert_eq!(i.until(Lang::Ru, t, later), "просрочено на 37 дней");
+        assert_eq!(i.until_short(Lang::Ru, t, later), "−37 дн.");
+        assert_eq!(i.until_short(Lang::En, later, t), "37 d");
     }
 }

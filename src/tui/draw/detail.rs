@@ -307,9 +307,20 @@ pub(super) fn timeline_lines(app: &App, v: &RequestView, width: usize) -> Vec<Li
             app.t(&format!("entry-{}", e.kind.as_str()))
         );
         out.push(Line::from(own(&head, width, theme.label(), theme)));
+        // The desk's own timeline entries are codes: say them in the reader's language.
+        let translated = (e.kind == crate::domain::view::EntryKind::Timeline)
+            .then(|| {
+                e.body
+                    .expose()
+                    .first()
+                    .and_then(|l| timeline_text(app, l.as_str()))
+            })
+            .flatten()
+            .map(|t| vec![sanitize_line(&t)]);
+        let body = translated.as_ref().unwrap_or(e.body.expose());
         // At most 40 lines of one entry: a 10 KB message does not bury the rest.
         let mut n = 0;
-        'lines: for line in e.body.expose() {
+        'lines: for line in body {
             for piece in wrap(line, width.saturating_sub(2).max(1)) {
                 if n == 40 {
                     out.push(Line::styled(
@@ -446,4 +457,40 @@ pub(super) fn with_reveals(
         }
     }
     out
+}
+
+/// A timeline entry the desk wrote (`received -> verifying`, `filed (phone)`,
+/// `assignee=anna`) in the reader's language; `None` for anything else.
+pub(super) fn timeline_text(app: &App, body: &str) -> Option<String> {
+    use crate::domain::request::Channel;
+    use crate::domain::workflow::State;
+    if let Some(channel) = body
+        .strip_prefix("filed (")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        let c = Channel::parse(channel)?;
+        let name = app.t(&format!("channel-{}", c.as_str()));
+        return Some(app.ta("timeline-filed", &[("channel", Arg::Str(&name))]));
+    }
+    if let Some(who) = body.strip_prefix("assignee=") {
+        return Some(if who == "none" {
+            app.t("timeline-released")
+        } else {
+            app.ta("timeline-assigned", &[("login", Arg::Str(who))])
+        });
+    }
+    let (from, rest) = body.split_once(" -> ")?;
+    let (to, extra) = rest.split_once(' ').unwrap_or((rest, ""));
+    let (from, to) = (State::parse(from)?, State::parse(to)?);
+    let mut out = format!(
+        "{} → {}",
+        app.t(&format!("state-{}", from.as_str())),
+        app.t(&format!("state-{}", to.as_str()))
+    );
+    if !extra.is_empty() {
+        out.push_str(" (");
+        out.push_str(extra);
+        out.push(')');
+    }
+    Some(out)
 }

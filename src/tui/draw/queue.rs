@@ -14,7 +14,7 @@ pub(super) struct Cols {
 }
 
 pub(super) fn cols(width: usize) -> Cols {
-    let (id, kind, state, due) = (8, 12, 16, 15);
+    let (id, kind, state, due) = (7, 11, 15, 9);
     let assignee = if width >= 90 {
         12
     } else if width >= 76 {
@@ -81,7 +81,7 @@ pub(super) fn row_line(app: &App, r: &ListRow, c: &Cols, selected: bool) -> Line
     let due = if r.urgency == Urgency::Closed {
         "—".to_owned()
     } else {
-        app.i18n.until(app.lang(), r.due_at, now)
+        app.i18n.until_short(app.lang(), r.due_at, now)
     };
     v.extend(own(&due, c.due, due_style, theme));
     Line::from(v)
