@@ -746,5 +746,6 @@ pub(crate) fn new_detail(id: RequestId) -> Detail {
         loading: true,
         error: None,
         revealed: vec![],
+        scroll_to_reveal: false,
     }
 }

@@ -169,6 +169,8 @@ pub struct Detail {
     /// Fields revealed on request; each hides again at its deadline or when the request
     /// is left (the detail is dropped).
     pub revealed: Vec<Revealed>,
+    /// Scroll the revealed field into view at the next frame.
+    pub scroll_to_reveal: bool,
 }
 
 pub struct Revealed {

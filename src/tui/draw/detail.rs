@@ -397,10 +397,26 @@ pub(super) fn draw_detail(app: &mut App, f: &mut Frame, area: Rect) {
     let info_title = title.clone();
     let tl_title = app.t("section-timeline");
     let pane = d.pane;
+    // After a reveal, bring the revealed field into view.
+    let tag = app.t("tag-revealed");
+    let revealed_line = info.iter().position(|l| {
+        l.spans
+            .iter()
+            .any(|s| s.content.as_ref() == tag || s.content.starts_with(tag.as_str()))
+    });
+    let visible = parts[0].height.saturating_sub(2);
     let Stage::Work(w) = &mut app.stage else {
         return;
     };
     let Some(d) = &mut w.detail else { return };
+    if d.scroll_to_reveal {
+        d.scroll_to_reveal = false;
+        if let Some(i) = revealed_line.and_then(|i| u16::try_from(i).ok())
+            && (i < d.info_scroll || i >= d.info_scroll + visible)
+        {
+            d.info_scroll = i.saturating_sub(visible / 2);
+        }
+    }
     d.info_scroll = d.info_scroll.min(info_max);
     d.timeline_scroll = d.timeline_scroll.min(tl_max);
     let (is, ts) = (d.info_scroll, d.timeline_scroll);

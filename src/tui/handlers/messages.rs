@@ -219,6 +219,7 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
                     && d.id == id
                 {
                     d.revealed.retain(|r| r.target != target);
+                    d.scroll_to_reveal = true;
                     d.revealed.push(crate::tui::state::Revealed {
                         target,
                         view,
