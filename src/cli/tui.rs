@@ -58,6 +58,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let rt = runtime()?;
     rt.block_on(async {
         let desk = Arc::new(open_desk(config).await?);
+        desk.reload_master_key_on_sighup();
         crate::tui::local::run(desk.clone(), settings).await?;
         desk.store().close().await;
         Ok(())

@@ -228,6 +228,32 @@ impl Desk {
         self.store.subscribe()
     }
 
+    /// Re-reads the master key file (`SIGHUP` during a rolling key rotation).
+    pub fn reload_master_key(&self) -> Result<()> {
+        self.keys.reload_master()?;
+        tracing::info!("master key file re-read");
+        Ok(())
+    }
+
+    /// Re-reads the master key whenever the process receives `SIGHUP` (until the runtime
+    /// ends). A failure is logged and the keys in use stay.
+    pub fn reload_master_key_on_sighup(self: &Arc<Self>) {
+        let desk = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return;
+            };
+            while hup.recv().await.is_some() {
+                let Some(desk) = desk.upgrade() else { break };
+                if let Err(e) = desk.reload_master_key() {
+                    tracing::warn!(error = %e, "could not re-read the master key; the keys in use stay");
+                }
+            }
+        });
+    }
+
     /// Starts watching for changes made by other processes or hosts.
     pub fn watch_changes(&self) {
         self.store.watch_changes();
