@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod common;
 pub mod init;
 pub mod keys;
+pub mod serve;
 pub mod staff;
 pub mod tui;
 
@@ -81,6 +82,8 @@ pub enum Command {
     Audit(audit::AuditCmd),
     /// The working-day calendar: a year's exceptions, or a due date.
     Calendar(calendar::CalendarArgs),
+    /// Serve the desk to staff over SSH (until SIGTERM).
+    Serve(serve::ServeArgs),
 }
 
 impl GlobalArgs {
@@ -158,6 +161,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Calendar(args)) => {
             let cal = load_calendar(&config)?;
             calendar::run(&args, &cal, &config.time_zone, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Serve(args)) => {
+            serve::run(&config, &args, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Tui) | None => {

@@ -15,6 +15,7 @@ mod desk_requests;
 mod faults;
 mod keys_and_erasure;
 mod reveal;
+mod ssh;
 mod staff_accounts;
 mod store_ops;
 mod tui;
