@@ -26,6 +26,8 @@ pub fn run(config: &Config, args: &ServeArgs, out: &mut dyn Write) -> anyhow::Re
         let desk = Arc::new(open_desk(config).await?);
         // Change notices from other processes and hosts (LISTEN/NOTIFY on PostgreSQL).
         desk.store().watch_changes();
+        // A rolling master-key rotation: re-read the key file on SIGHUP.
+        desk.reload_master_key_on_sighup();
         let cfg = config.clone();
         let settings: SettingsFactory = Arc::new(move |env: &SessionEnv| {
             super::tui::settings(
