@@ -4,8 +4,11 @@
 pub mod audit;
 pub mod calendar;
 pub mod common;
+pub mod demo;
+pub mod import;
 pub mod init;
 pub mod keys;
+pub mod progress;
 pub mod serve;
 pub mod staff;
 pub mod tui;
@@ -82,6 +85,11 @@ pub enum Command {
     Audit(audit::AuditCmd),
     /// The working-day calendar: a year's exceptions, or a due date.
     Calendar(calendar::CalendarArgs),
+    /// Import client accounts from a JSON Lines file (see the README).
+    #[command(subcommand)]
+    Import(import::ImportCmd),
+    /// A demo desk of its own with realistic data in Russian and English.
+    Demo(demo::DemoArgs),
     /// Serve the desk to staff over SSH (until SIGTERM).
     Serve(serve::ServeArgs),
 }
@@ -158,6 +166,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Keys(cmd)) => Ok(ok(keys::run(&config, cmd, &mut out)?)),
         Some(Command::Audit(cmd)) => Ok(ok(audit::run(&config, cmd, &mut out)?)),
+        Some(Command::Import(cmd)) => Ok(ok(import::run(&config, &cmd, &mut out)?)),
+        Some(Command::Demo(args)) => {
+            demo::run(&config, &args, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Calendar(args)) => {
             let cal = load_calendar(&config)?;
             calendar::run(&args, &cal, &config.time_zone, &mut out)?;

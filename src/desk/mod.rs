@@ -6,6 +6,8 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod demo;
+pub mod import;
 pub mod keyring;
 pub mod notices;
 pub mod requests;

@@ -28,10 +28,13 @@ async fn insert_chunked<T>(
     let per = (MAX_BINDS / binds_per_row.max(1)).max(1);
     for chunk in rows.chunks(per) {
         let mut q = sqlx::QueryBuilder::<Db>::new(head);
-        q.push_values(chunk, |b, row| push(b, row));
+        q.push_values(chunk, &push);
         q.push(tail);
         // A full chunk has the same text every time: worth a cached statement.
-        q.build().persistent(chunk.len() == per).execute(&mut **tx).await?;
+        q.build()
+            .persistent(chunk.len() == per)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }
@@ -40,7 +43,7 @@ fn len_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[Box<NewAccount>], now: i64) -> Result<()> {
+async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[NewAccount], now: i64) -> Result<()> {
     insert_chunked(
         tx,
         "INSERT INTO accounts (id, kind, name_ct, email_ct, phone_ct, postal_ct, tax_ct, locked, blocked, \
@@ -68,7 +71,11 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[Box<NewAccount>], now: i6
     .await?;
     let index: Vec<(&str, &[u8], i64)> = accounts
         .iter()
-        .flat_map(|a| a.indexes.iter().map(|(k, h)| (k.as_str(), h.as_slice(), a.id.0)))
+        .flat_map(|a| {
+            a.indexes
+                .iter()
+                .map(|(k, h)| (k.as_str(), h.as_slice(), a.id.0))
+        })
         .collect();
     insert_chunked(
         tx,
@@ -81,8 +88,10 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[Box<NewAccount>], now: i6
         },
     )
     .await?;
-    let tokens: Vec<(&str, i64)> =
-        accounts.iter().flat_map(|a| a.tokens.iter().map(|t| (t.as_str(), a.id.0))).collect();
+    let tokens: Vec<(&str, i64)> = accounts
+        .iter()
+        .flat_map(|a| a.tokens.iter().map(|t| (t.as_str(), a.id.0)))
+        .collect();
     insert_chunked(
         tx,
         "INSERT INTO account_tokens (token, account_id) ",
@@ -96,14 +105,27 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[Box<NewAccount>], now: i6
     .await?;
     let logins: Vec<(i64, i64, &[u8])> = accounts
         .iter()
-        .flat_map(|a| a.admin_logins.iter().map(|(id, ct)| (*id, a.id.0, ct.as_slice())))
+        .flat_map(|a| {
+            a.admin_logins
+                .iter()
+                .map(|(id, ct)| (*id, a.id.0, ct.as_slice()))
+        })
         .collect();
-    insert_chunked(tx, "INSERT INTO admin_logins (id, account_id, login_ct) ", "", 3, &logins, |mut b, r| {
-        b.push_bind(r.0).push_bind(r.1).push_bind(r.2);
-    })
+    insert_chunked(
+        tx,
+        "INSERT INTO admin_logins (id, account_id, login_ct) ",
+        "",
+        3,
+        &logins,
+        |mut b, r| {
+            b.push_bind(r.0).push_bind(r.1).push_bind(r.2);
+        },
+    )
     .await?;
-    let contacts: Vec<(i64, &crate::store::NewContact)> =
-        accounts.iter().flat_map(|a| a.contacts.iter().map(|c| (a.id.0, c))).collect();
+    let contacts: Vec<(i64, &crate::store::NewContact)> = accounts
+        .iter()
+        .flat_map(|a| a.contacts.iter().map(|c| (a.id.0, c)))
+        .collect();
     insert_chunked(
         tx,
         "INSERT INTO contacts (id, account_id, name_ct, email_ct, phone_ct, passphrase_ct, has_email, \
@@ -124,7 +146,10 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[Box<NewAccount>], now: i6
         },
     )
     .await?;
-    let history: Vec<&LoginRow> = accounts.iter().flat_map(|a| a.login_history.iter()).collect();
+    let history: Vec<&LoginRow> = accounts
+        .iter()
+        .flat_map(|a| a.login_history.iter())
+        .collect();
     insert_chunked(
         tx,
         "INSERT INTO login_history (id, account_id, at, source_ct, result) ",
@@ -148,13 +173,16 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[Box<NewAccount>], now: i6
         4,
         &sessions,
         |mut b, s| {
-            b.push_bind(s.id).push_bind(s.account.0).push_bind(ms(s.started_at)).push_bind(s.source.as_slice());
+            b.push_bind(s.id)
+                .push_bind(s.account.0)
+                .push_bind(ms(s.started_at))
+                .push_bind(s.source.as_slice());
         },
     )
     .await
 }
 
-async fn bulk_insert_requests(tx: &mut Tx, requests: &[Box<NewRequest>], now: i64) -> Result<()> {
+async fn bulk_insert_requests(tx: &mut Tx, requests: &[NewRequest], now: i64) -> Result<()> {
     let pg = BACKEND == crate::store::Backend::Postgres;
     let head = format!(
         "INSERT INTO requests (id, kind, queue, account_id, requester_kind, requester_contact_id, requester_ct, \
@@ -194,16 +222,31 @@ async fn bulk_insert_requests(tx: &mut Tx, requests: &[Box<NewRequest>], now: i6
     })
     .await?;
     if !pg {
-        let indexed: Vec<&NewRequest> =
-            requests.iter().map(|r| &**r).filter(|r| !r.subject_tokens.is_empty()).collect();
-        insert_chunked(tx, "INSERT INTO subject_index (rowid, tokens) ", "", 2, &indexed, |mut b, r| {
-            b.push_bind(r.id.0).push_bind(r.subject_tokens.join(" "));
-        })
+        let indexed: Vec<&NewRequest> = requests
+            .iter()
+            .filter(|r| !r.subject_tokens.is_empty())
+            .collect();
+        insert_chunked(
+            tx,
+            "INSERT INTO subject_index (rowid, tokens) ",
+            "",
+            2,
+            &indexed,
+            |mut b, r| {
+                b.push_bind(r.id.0).push_bind(r.subject_tokens.join(" "));
+            },
+        )
         .await?;
     }
-    let mut buckets: std::collections::BTreeMap<(i64, i64), i64> = std::collections::BTreeMap::new();
+    let mut buckets: std::collections::BTreeMap<(i64, i64), i64> =
+        std::collections::BTreeMap::new();
     for r in requests.iter().filter(|r| !r.state.is_terminal()) {
-        *buckets.entry((i64::from(r.kind.queue().code()), ms(r.due_at).div_euclid(HOUR_MS))).or_default() += 1;
+        *buckets
+            .entry((
+                i64::from(r.kind.queue().code()),
+                ms(r.due_at).div_euclid(HOUR_MS),
+            ))
+            .or_default() += 1;
     }
     let buckets: Vec<(i64, i64, i64)> = buckets.into_iter().map(|((q, h), n)| (q, h, n)).collect();
     insert_chunked(
@@ -242,8 +285,8 @@ async fn bulk_insert_entries(tx: &mut Tx, entries: &[crate::store::NewEntry]) ->
 /// A run of consecutive inserts of one kind, written together.
 enum BulkRun {
     None,
-    Accounts(Vec<Box<NewAccount>>),
-    Requests(Vec<Box<NewRequest>>),
+    Accounts(Vec<NewAccount>),
+    Requests(Vec<NewRequest>),
     Entries(Vec<crate::store::NewEntry>),
 }
 
@@ -284,7 +327,12 @@ impl BulkTouched {
     }
 }
 
-async fn flush_run(tx: &mut Tx, run: &mut BulkRun, now: i64, touched: &mut BulkTouched) -> Result<()> {
+async fn flush_run(
+    tx: &mut Tx,
+    run: &mut BulkRun,
+    now: i64,
+    touched: &mut BulkTouched,
+) -> Result<()> {
     match std::mem::replace(run, BulkRun::None) {
         BulkRun::None => {}
         BulkRun::Accounts(a) => {
@@ -314,14 +362,19 @@ async fn apply_bulk(
     let mut run = BulkRun::None;
     for m in mutations {
         match (m, &mut run) {
-            (Mutation::InsertAccount(a), BulkRun::Accounts(v)) => v.push(a),
-            (Mutation::InsertRequest(r), BulkRun::Requests(v)) => v.push(r),
+            (Mutation::InsertAccount(a), BulkRun::Accounts(v)) => v.push(*a),
+            (Mutation::InsertRequest(r), BulkRun::Requests(v)) => v.push(*r),
             (Mutation::InsertEntry(e), BulkRun::Entries(v)) => v.push(e),
-            (m @ (Mutation::InsertAccount(_) | Mutation::InsertRequest(_) | Mutation::InsertEntry(_)), _) => {
+            (
+                m @ (Mutation::InsertAccount(_)
+                | Mutation::InsertRequest(_)
+                | Mutation::InsertEntry(_)),
+                _,
+            ) => {
                 flush_run(tx, &mut run, now, touched).await?;
                 run = match m {
-                    Mutation::InsertAccount(a) => BulkRun::Accounts(vec![a]),
-                    Mutation::InsertRequest(r) => BulkRun::Requests(vec![r]),
+                    Mutation::InsertAccount(a) => BulkRun::Accounts(vec![*a]),
+                    Mutation::InsertRequest(r) => BulkRun::Requests(vec![*r]),
                     Mutation::InsertEntry(e) => BulkRun::Entries(vec![e]),
                     _ => BulkRun::None,
                 };
@@ -349,13 +402,15 @@ impl DbStore {
             touched.inner.audit = true;
             append_audit(&mut tx, audit, &mut out).await?;
         }
-        let counter: i64 =
-            sqlx::query_scalar("UPDATE changes SET counter = counter + 1 WHERE id = 1 RETURNING counter")
-                .fetch_one(&mut *tx)
-                .await?;
+        let counter: i64 = sqlx::query_scalar(
+            "UPDATE changes SET counter = counter + 1 WHERE id = 1 RETURNING counter",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         notify_in_tx(&mut tx, counter).await?;
         tx.commit().await?;
-        self.seen_counter.store(counter, std::sync::atomic::Ordering::SeqCst);
+        self.seen_counter
+            .store(counter, std::sync::atomic::Ordering::SeqCst);
         for n in touched.notices() {
             let _ = self.notices.send(n);
         }
@@ -387,7 +442,11 @@ impl DbStore {
                 }
                 Some(crate::store::BulkChunk::Commit) => break,
                 // The sender gave up: dropping the transaction rolls everything back.
-                None => return Err(StoreError::Conflict(crate::store::BULK_ABANDONED.to_owned())),
+                None => {
+                    return Err(StoreError::Conflict(
+                        crate::store::BULK_ABANDONED.to_owned(),
+                    ));
+                }
             }
         }
         self.finish_bulk(tx, audit, out, touched).await

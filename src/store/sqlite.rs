@@ -145,17 +145,20 @@ impl SqliteStore {
         if matcher.is_empty() {
             return Ok(vec![]);
         }
+        // The word index drives the join (CROSS JOIN fixes the order), newest match first in
+        // the index's own rowid order, so the LIMIT stops the scan: otherwise SQLite walks a
+        // queue's requests and runs the MATCH once per request (seconds at a million).
         let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "SELECT {REQUEST_COLUMNS}{REQUEST_FROM}JOIN (SELECT rowid AS rid FROM subject_index \
-             WHERE subject_index MATCH "
+            "SELECT {REQUEST_COLUMNS} FROM subject_index s CROSS JOIN requests r ON r.id = s.rowid \
+             JOIN accounts a ON a.id = r.account_id LEFT JOIN staff sa ON sa.id = r.assignee_id \
+             LEFT JOIN staff sp ON sp.id = r.prepared_by WHERE subject_index MATCH "
         ));
-        q.push_bind(matcher)
-            .push(" ORDER BY rowid DESC) m ON m.rid = r.id WHERE r.queue IN (");
+        q.push_bind(matcher).push(" AND r.queue IN (");
         let mut sep = q.separated(", ");
         for queue in queues {
             sep.push_bind(i64::from(queue.code()));
         }
-        q.push(") ORDER BY r.id DESC LIMIT ")
+        q.push(") ORDER BY s.rowid DESC LIMIT ")
             .push_bind(i64::from(limit));
         q.build()
             .fetch_all(&self.read)

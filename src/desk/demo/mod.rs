@@ -1,0 +1,666 @@
+//! `privdesk demo`: a desk of its own, full of realistic invented data.
+//!
+//! The demo lives in a directory of its own (default `$XDG_DATA_HOME/privdesk/demo/`) with
+//! its own master key, key store and database, marked as a demo database so that its staff
+//! logins (`agent`, `oncall`, `supervisor`, `auditor`, `admin`, password `demo`) work there
+//! and nowhere else. It never touches the production database: a directory whose database
+//! is not marked demo is refused.
+//!
+//! The data is reproducible from `--seed`: every account and every request is drawn from
+//! its own random stream (`rng::Rng::stream`), so the same seed, counts and clock give the
+//! same plaintext (ciphertexts differ: nonces are random). Accounts are sealed like an
+//! import (`Desk::seal_accounts`); requests walk their state machines (`plan`); erased
+//! accounts go through the real crypto-shredding path (`Desk::erase_account`).
+//!
+//! Cost: designated-contact passphrases are argon2id hashes (~15 ms and 19 MiB each), so the
+//! demo hashes a pool of eight passphrases once ("demo passphrase one" … "eight") and gives
+//! each contact with a passphrase one of them; a million requests are written with the
+//! store's bulk path in transactions of a few thousand requests.
+
+mod accounts;
+mod names;
+mod plan;
+mod requests;
+mod rng;
+mod texts;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::config::Config;
+use crate::desk::accounts::AccountInput;
+use crate::desk::{Desk, DeskError, Keyring, Result};
+use crate::domain::account::AccountId;
+use crate::domain::calendar::Calendar;
+use crate::domain::normalize;
+use crate::domain::personal::Secret;
+use crate::domain::staff::{Actor, Role, StaffId};
+use crate::store::{AccountCounts, Commit, IdTable, Mutation, QueueCount};
+
+pub use texts::{COMMON_WORD, RARE_WORD};
+
+/// Requests per bulk transaction.
+const REQUEST_BATCH: u64 = 4_000;
+/// Accounts per bulk transaction.
+const ACCOUNT_BATCH: u64 = 1_000;
+
+pub const DEFAULT_SEED: u64 = 1;
+pub const DEFAULT_ACCOUNTS: u32 = 200;
+pub const DEFAULT_REQUESTS: u32 = 500;
+
+const PASSPHRASES: [&str; 8] = [
+    "demo passphrase one",
+    "demo passphrase two",
+    "demo passphrase three",
+    "demo passphrase four",
+    "Демо кодовое слово пять",
+    "Демо кодовое слово шесть",
+    "Демо кодовое слово семь",
+    "Демо кодовое слово восемь",
+];
+
+/// What `privdesk demo` was asked for. `None`: the default, or what an existing demo holds.
+#[derive(Clone, Debug, Default)]
+pub struct DemoOptions {
+    pub seed: Option<u64>,
+    pub accounts: Option<u32>,
+    pub requests: Option<u32>,
+    /// The demo's "now" (default: the current time); requests are received before it.
+    pub now: Option<Timestamp>,
+    /// The demo directory (default: `demo/` in the data directory).
+    pub dir: Option<PathBuf>,
+    /// Delete an existing demo in the directory and build it again.
+    pub fresh: bool,
+    /// An OpenSSH public key to register for every demo staff member.
+    pub ssh_key: Option<String>,
+}
+
+/// What a demo was generated with (kept in the demo database).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoParams {
+    pub seed: u64,
+    pub accounts: u32,
+    pub requests: u32,
+    pub at: Timestamp,
+}
+
+/// What the generator wrote.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DemoStats {
+    pub accounts: u64,
+    pub requests: u64,
+    pub entries: u64,
+    pub erased: u64,
+    /// kind → state → requests.
+    pub states: BTreeMap<String, BTreeMap<String, u64>>,
+    pub seconds: f64,
+}
+
+/// What the demo database holds now.
+#[derive(Clone, Debug)]
+pub struct DemoHoldings {
+    pub accounts: AccountCounts,
+    pub queues: Vec<QueueCount>,
+    pub stats: Option<DemoStats>,
+    /// Demo staff logins (login = role) and how many SSH keys each has.
+    pub staff: Vec<(String, Role, u32)>,
+}
+
+/// A ready demo desk: what the CLI prints and what the TUI needs to open it.
+pub struct DemoDesk {
+    /// The demo's configuration: `Desk::open(&config, calendar)` opens it again.
+    pub config: Config,
+    pub dir: PathBuf,
+    pub desk: Desk,
+    /// Generated now (false: an existing demo was reused).
+    pub created: bool,
+    pub params: DemoParams,
+    pub holdings: DemoHoldings,
+    /// What `--ssh-key` did, when given.
+    pub ssh_key: Option<KeyOutcome>,
+}
+
+impl std::fmt::Debug for DemoDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoDesk")
+            .field("dir", &self.dir)
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Progress of a long generation (the CLI draws a bar; tests pass [`NoProgress`]).
+pub trait Progress: Send + Sync {
+    fn stage(&self, name: &str, total: u64);
+    fn advance(&self, n: u64);
+}
+
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn stage(&self, _: &str, _: u64) {}
+    fn advance(&self, _: u64) {}
+}
+
+/// The default demo directory: `demo/` in the data directory.
+pub fn default_dir(base: &Config) -> PathBuf {
+    base.data_dir.join("demo")
+}
+
+/// The configuration of the demo in `dir`: its own database, key store and master key
+/// file (named explicitly, so `PRIVDESK_MASTER_KEY` of a production desk never applies).
+pub fn demo_config(base: &Config, dir: &Path) -> Config {
+    let mut c = base.clone();
+    c.database_url = format!("sqlite://{}", dir.join("privdesk.db").display());
+    c.key_store_url = format!("sqlite://{}", dir.join("keys.db").display());
+    c.master_key_file = dir.join("master.key");
+    c.master_key_file_explicit = true;
+    c
+}
+
+const DEMO_FILES: [&str; 8] = [
+    "privdesk.db",
+    "privdesk.db-wal",
+    "privdesk.db-shm",
+    "keys.db",
+    "keys.db-journal",
+    "keys.db-wal",
+    "keys.db-shm",
+    "master.key",
+];
+
+/// Whether the database in `dir` is a demo database (`None`: there is none).
+async fn is_demo_dir(dir: &Path) -> Result<Option<bool>> {
+    let db = dir.join("privdesk.db");
+    if !db.exists() {
+        return Ok(None);
+    }
+    let store = crate::store::sqlite::SqliteStore::open(&db, false).await?;
+    let demo = crate::store::Store::meta(&store, "demo")
+        .await
+        .ok()
+        .flatten();
+    crate::store::Store::close(&store).await;
+    Ok(Some(demo.as_deref() == Some("true")))
+}
+
+/// Deletes a demo's files (only a demo's: checked by the caller).
+fn remove_demo_files(dir: &Path) -> Result<()> {
+    for f in DEMO_FILES {
+        let p = dir.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p)
+                .map_err(|e| DeskError::Setup(format!("cannot remove {}: {e}", p.display())))?;
+        }
+    }
+    Ok(())
+}
+
+fn meta_json<T: for<'de> Deserialize<'de>>(v: Option<String>) -> Option<T> {
+    v.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+/// Creates the demo desk, or reuses the one already in its directory, and makes sure its
+/// staff logins (and `ssh_key`) are there. Returns what opening it on a screen needs.
+pub async fn prepare_demo(
+    base: &Config,
+    calendar: Calendar,
+    actor: &Actor,
+    opts: &DemoOptions,
+    progress: &dyn Progress,
+) -> Result<DemoDesk> {
+    let dir = opts.dir.clone().unwrap_or_else(|| default_dir(base));
+    let config = demo_config(base, &dir);
+    match is_demo_dir(&dir).await? {
+        Some(false) => {
+            return Err(DeskError::Setup(format!(
+                "{} holds a database that is not a demo: privdesk demo never touches it; choose another \
+                 directory with --data-dir",
+                dir.display()
+            )));
+        }
+        Some(true) if opts.fresh => remove_demo_files(&dir)?,
+        _ => {}
+    }
+    if dir.join("privdesk.db").exists() && !dir.join("master.key").exists() {
+        return Err(DeskError::Setup(format!(
+            "the demo in {} lost its master key: rebuild it with --fresh",
+            dir.display()
+        )));
+    }
+    let mut desk = Desk::init(&config, calendar.clone(), actor, true)
+        .await?
+        .desk;
+    let stored: Option<DemoParams> = meta_json(desk.store().meta("demo.params").await?);
+    let (params, created) = if let Some(p) = stored {
+        let differs = opts.seed.is_some_and(|s| s != p.seed)
+            || opts.accounts.is_some_and(|a| a != p.accounts)
+            || opts.requests.is_some_and(|r| r != p.requests);
+        if differs {
+            return Err(DeskError::Invalid(format!(
+                "the demo in {} was made with --seed {} --accounts {} --requests {}; add --fresh to \
+                 rebuild it with the new values",
+                dir.display(),
+                p.seed,
+                p.accounts,
+                p.requests
+            )));
+        }
+        (p, false)
+    } else {
+        if desk.store().account_count().await?.total > 0 {
+            // An earlier generation was interrupted: start again from nothing.
+            tracing::warn!("an interrupted demo generation was found; rebuilding the demo");
+            desk.store().close().await;
+            drop(desk);
+            remove_demo_files(&dir)?;
+            desk = Desk::init(&config, calendar, actor, true).await?.desk;
+        }
+        let params = DemoParams {
+            seed: opts.seed.unwrap_or(DEFAULT_SEED),
+            accounts: opts.accounts.unwrap_or(DEFAULT_ACCOUNTS).max(1),
+            requests: opts.requests.unwrap_or(DEFAULT_REQUESTS),
+            at: opts.now.unwrap_or_else(Timestamp::now),
+        };
+        generate(&desk, actor, &params, progress).await?;
+        (params, true)
+    };
+    ensure_staff(&desk, actor).await?;
+    let ssh_key = match &opts.ssh_key {
+        Some(k) => Some(register_key(&desk, actor, k).await?),
+        None => None,
+    };
+    let holdings = holdings(&desk, params.at).await?;
+    Ok(DemoDesk {
+        config,
+        dir,
+        desk,
+        created,
+        params,
+        holdings,
+        ssh_key,
+    })
+}
+
+/// The demo staff, one per role (login = role name, password `demo`).
+async fn ensure_staff(desk: &Desk, actor: &Actor) -> Result<HashMap<Role, StaffId>> {
+    let mut out = HashMap::new();
+    for role in Role::ALL {
+        let id = match desk.store().staff_by_login(role.as_str()).await? {
+            Some(row) => row.id,
+            None => desk.add_demo_staff(actor, role).await?.id,
+        };
+        out.insert(role, id);
+    }
+    Ok(out)
+}
+
+/// What `--ssh-key` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyOutcome {
+    pub fingerprint: String,
+    /// Demo staff who hold the key now (registered now or before).
+    pub holders: Vec<Role>,
+    /// Demo staff the store refused it for: it keeps each key to one staff member
+    /// ("one key belongs to one member"), so only the first member without a key gets it.
+    pub refused: Vec<Role>,
+}
+
+/// Registers `key` for every demo staff member, as far as the store lets one key belong to
+/// several members. Members holding no key yet come first, so running the demo again with
+/// another key gives that key to the next member without one.
+async fn register_key(desk: &Desk, actor: &Actor, key: &str) -> Result<KeyOutcome> {
+    let parsed = crate::desk::staff::parse_public_key(key)?;
+    let mut out = KeyOutcome {
+        fingerprint: parsed.fingerprint.clone(),
+        ..KeyOutcome::default()
+    };
+    let mut order = vec![];
+    for role in Role::ALL {
+        let held = desk.staff_keys(actor, role.as_str()).await?;
+        if held.iter().any(|k| k.fingerprint == parsed.fingerprint) {
+            out.holders.push(role);
+        } else {
+            order.push((!held.is_empty(), role));
+        }
+    }
+    order.sort_by_key(|(has_keys, _)| *has_keys);
+    for (_, role) in order {
+        match desk.add_staff_key(actor, role.as_str(), key).await {
+            Ok(_) => out.holders.push(role),
+            Err(DeskError::Store(crate::store::StoreError::Conflict(_))) => out.refused.push(role),
+            Err(e) => return Err(e),
+        }
+    }
+    out.holders.sort();
+    out.refused.sort();
+    Ok(out)
+}
+
+/// What the demo database holds, counted now.
+pub async fn holdings(desk: &Desk, now: Timestamp) -> Result<DemoHoldings> {
+    let store = desk.store();
+    let mut staff = vec![];
+    for row in store.list_staff().await? {
+        if row.demo {
+            staff.push((row.login.clone(), row.role, row.key_count));
+        }
+    }
+    staff.sort_by_key(|(_, role, _)| *role);
+    Ok(DemoHoldings {
+        accounts: store.account_count().await?,
+        queues: store.queue_counts(now.max(Timestamp::now())).await?,
+        stats: meta_json(store.meta("demo.stats").await?),
+        staff,
+    })
+}
+
+async fn generate(
+    desk: &Desk,
+    actor: &Actor,
+    p: &DemoParams,
+    progress: &dyn Progress,
+) -> Result<DemoStats> {
+    let started = std::time::Instant::now();
+    tracing::info!(
+        seed = p.seed,
+        accounts = p.accounts,
+        requests = p.requests,
+        "generating demo data"
+    );
+    let staff = ensure_staff(desk, actor).await?;
+    progress.stage("hashing passphrases", PASSPHRASES.len() as u64);
+    let hashes = futures::future::try_join_all(PASSPHRASES.iter().map(|phrase| async move {
+        let h = desk
+            .hash_password(Secret::new(normalize::passphrase(phrase)))
+            .await;
+        progress.advance(1);
+        h
+    }))
+    .await?;
+    let (infos, ids, erase) = generate_accounts(desk, actor, p, &hashes, progress).await?;
+    let mut stats = generate_requests(desk, actor, p, infos, ids, staff, progress).await?;
+    progress.stage("erasing accounts", erase.len() as u64);
+    for id in &erase {
+        desk.erase_account(
+            actor,
+            *id,
+            vec![],
+            "demo: the client's deletion request was executed",
+        )
+        .await?;
+        progress.advance(1);
+    }
+    stats.accounts = u64::from(p.accounts);
+    stats.erased = erase.len() as u64;
+    stats.seconds = started.elapsed().as_secs_f64();
+    let detail = format!(
+        "accounts={} requests={} entries={}",
+        stats.accounts, stats.requests, stats.entries
+    );
+    desk.commit(
+        vec![
+            Mutation::SetMeta {
+                key: "demo.stats".into(),
+                value: serde_json::to_string(&stats).unwrap_or_default(),
+            },
+            Mutation::SetMeta {
+                key: "demo.params".into(),
+                value: serde_json::to_string(p).unwrap_or_default(),
+            },
+        ],
+        desk.audit(actor, "demo.generate").detail(detail),
+    )
+    .await?;
+    tracing::info!(seconds = stats.seconds, "demo data generated");
+    Ok(stats)
+}
+
+type AccountsMade = (Vec<plan::AccountInfo>, Vec<AccountId>, Vec<AccountId>);
+
+async fn generate_accounts(
+    desk: &Desk,
+    actor: &Actor,
+    p: &DemoParams,
+    hashes: &[String],
+    progress: &dyn Progress,
+) -> Result<AccountsMade> {
+    let lists = names::Lists::load();
+    let total = u64::from(p.accounts);
+    progress.stage("accounts", total);
+    let mut infos = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut ids = Vec::with_capacity(infos.capacity());
+    let mut erase = vec![];
+    let mut lo = 0;
+    while lo < total {
+        let hi = (lo + ACCOUNT_BATCH).min(total);
+        let planned: Vec<accounts::PlannedAccount> = (lo..hi)
+            .map(|i| accounts::plan(p.seed, i, &lists, p.at, hashes))
+            .collect();
+        let inputs: Vec<AccountInput> = planned.iter().map(|a| a.input.clone()).collect();
+        let sealed = desk.seal_accounts(&inputs).await?;
+        for (a, s) in planned.iter().zip(&sealed) {
+            infos.push(plan::AccountInfo {
+                lang: a.lang,
+                contacts: s.contacts.iter().map(|c| (c.id, c.has_email)).collect(),
+                flag: a.flag,
+            });
+            ids.push(s.id);
+            if a.flag == plan::Flag::Erased {
+                erase.push(s.id);
+            }
+        }
+        let n = sealed.len();
+        let commit = Commit {
+            mutations: sealed
+                .into_iter()
+                .map(|a| Mutation::InsertAccount(Box::new(a)))
+                .collect(),
+            audit: vec![
+                desk.audit(actor, "demo.accounts")
+                    .detail(format!("accounts={n}")),
+            ],
+        };
+        desk.store().commit_bulk(commit).await?;
+        progress.advance(hi - lo);
+        lo = hi;
+    }
+    Ok((infos, ids, erase))
+}
+
+async fn generate_requests(
+    desk: &Desk,
+    actor: &Actor,
+    p: &DemoParams,
+    infos: Vec<plan::AccountInfo>,
+    ids: Vec<AccountId>,
+    staff: HashMap<Role, StaffId>,
+    progress: &dyn Progress,
+) -> Result<DemoStats> {
+    let total = u64::from(p.requests);
+    let mut stats = DemoStats::default();
+    if total == 0 {
+        return Ok(stats);
+    }
+    let mut keys = HashMap::with_capacity(ids.len());
+    for id in &ids {
+        keys.insert(id.0, desk.keys().data_key(*id).await?);
+    }
+    let first = desk
+        .store()
+        .reserve_ids(IdTable::Requests, p.requests)
+        .await?;
+    let ctx = Arc::new(plan::PlanCtx::new(
+        p.seed,
+        total,
+        p.at,
+        Arc::new(infos),
+        desk.rules().clone(),
+    ));
+    let mut sealer = requests::Sealer::new(
+        Arc::<Keyring>::clone(desk.keys()),
+        Arc::new(keys),
+        Arc::new(ids),
+        staff,
+        first,
+        desk.store().clone(),
+        tokio::runtime::Handle::current(),
+    );
+    progress.stage("requests", total);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<requests::SealedBatch>>(2);
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut lo = 0;
+        while lo < total {
+            let hi = (lo + REQUEST_BATCH).min(total);
+            let planned: Vec<plan::Planned> = (lo..hi).map(|i| ctx.plan(i)).collect();
+            let sealed = sealer.seal(&planned);
+            let failed = sealed.is_err();
+            if tx.blocking_send(sealed).is_err() || failed {
+                return;
+            }
+            lo = hi;
+        }
+    });
+    while let Some(batch) = rx.recv().await {
+        let batch = batch?;
+        let detail = format!("requests={} entries={}", batch.requests, batch.entries);
+        let commit = Commit {
+            mutations: batch.mutations,
+            audit: vec![desk.audit(actor, "demo.requests").detail(detail)],
+        };
+        desk.store().commit_bulk(commit).await?;
+        stats.requests += batch.requests;
+        stats.entries += batch.entries;
+        for ((kind, state), n) in batch.states {
+            *stats
+                .states
+                .entry(kind.to_owned())
+                .or_default()
+                .entry(state.to_owned())
+                .or_default() += n;
+        }
+        progress.advance(batch.requests);
+    }
+    producer
+        .await
+        .map_err(|e| DeskError::Internal(format!("the demo generator stopped: {e}")))?;
+    if stats.requests != total {
+        return Err(DeskError::Internal(
+            "the demo generator stopped early".into(),
+        ));
+    }
+    Ok(stats)
+}
+
+/// A digest of everything the demo holds, decrypted: equal for two demos generated with
+/// the same seed, counts and clock (ciphertexts differ, nonces being random).
+pub async fn content_digest(desk: &Desk) -> Result<String> {
+    let store = desk.store();
+    let mut h = Sha256::new();
+    let mut feed = |parts: &[&str]| {
+        for p in parts {
+            h.update(p.as_bytes());
+            h.update([0x1f]);
+        }
+        h.update([0x1e]);
+    };
+    let total = store.account_count().await?.total;
+    let mut seen = 0;
+    let mut next = 1_i64;
+    while seen < total {
+        let ids: Vec<AccountId> = (next..next + 500).map(AccountId).collect();
+        next += 500;
+        let rows = store.accounts_by_ids(&ids).await?;
+        if next > i64::try_from(total).unwrap_or(i64::MAX).saturating_mul(2) + 1_000 {
+            break;
+        }
+        for a in &rows {
+            seen += 1;
+            let key = if a.flags.erased {
+                None
+            } else {
+                Some(desk.keys().data_key(a.id).await?)
+            };
+            let open = |column: &'static str,
+                        table: &'static str,
+                        row: i64,
+                        blob: Option<&Vec<u8>>|
+             -> Result<String> {
+                match (&key, blob) {
+                    (Some(k), Some(b)) => Ok(Keyring::open_value(k, a.id, table, column, row, b)?
+                        .expose()
+                        .clone()),
+                    _ => Ok(String::new()),
+                }
+            };
+            feed(&[
+                &a.id.to_string(),
+                a.kind.as_str(),
+                &format!("{:?}", a.flags),
+                &open("name_ct", "accounts", a.id.0, a.name.as_ref())?,
+                &open("email_ct", "accounts", a.id.0, a.email.as_ref())?,
+                &open("phone_ct", "accounts", a.id.0, a.phone.as_ref())?,
+                &open("postal_ct", "accounts", a.id.0, a.postal_address.as_ref())?,
+                &open("tax_ct", "accounts", a.id.0, a.tax_id.as_ref())?,
+                &a.admin_login_count.to_string(),
+            ]);
+            for c in store.contacts(a.id).await? {
+                feed(&[
+                    &c.id.0.to_string(),
+                    &open("name_ct", "contacts", c.id.0, c.name.as_ref())?,
+                    &open("email_ct", "contacts", c.id.0, c.email.as_ref())?,
+                    &open("phone_ct", "contacts", c.id.0, c.phone.as_ref())?,
+                    if c.passphrase.is_some() {
+                        "passphrase"
+                    } else {
+                        ""
+                    },
+                ]);
+            }
+            for l in store.login_history(a.id, u32::MAX).await? {
+                let src = open("source_ct", "login_history", l.id, Some(&l.source))?;
+                feed(&[&l.at.to_string(), &src, l.result.as_str()]);
+            }
+            for s in store.client_sessions(a.id).await? {
+                let src = open("source_ct", "client_sessions", s.id, Some(&s.source))?;
+                feed(&[&s.started_at.to_string(), &src]);
+            }
+            for r in store.requests_of_account(a.id).await? {
+                feed(&[
+                    &r.id.to_string(),
+                    r.kind.as_str(),
+                    r.state.as_str(),
+                    r.channel.as_str(),
+                    &r.received_at.to_string(),
+                    &r.due_at.to_string(),
+                    &format!(
+                        "{:?}",
+                        (
+                            r.assignee_login,
+                            r.prepared_by_login,
+                            r.severity,
+                            r.personal_data_leak
+                        )
+                    ),
+                    &open("subject_ct", "requests", r.id.0, r.subject.as_ref())?,
+                    &open(
+                        "requester_ct",
+                        "requests",
+                        r.id.0,
+                        r.requester_text.as_ref(),
+                    )?,
+                ]);
+                for e in store.entries(r.id).await? {
+                    let body = open("body_ct", "request_entries", e.id, Some(&e.body))?;
+                    feed(&[&e.at.to_string(), e.kind.as_str(), &e.author, &body]);
+                }
+            }
+        }
+    }
+    Ok(hex::encode(h.finalize()))
+}
