@@ -1,3 +1,12 @@
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::duration_suboptimal_units
+)]
+
 //! The desk's screen efficiency at 100×30, in English: bytes written to the terminal per
 //! one-row move and per page move, and keystroke-to-frame time (the App handling a key,
 //! fetching a page when it needs one, and drawing the frame).
@@ -201,20 +210,17 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let (desk, login) = match std::env::var("PRIVDESK_BENCH_DATA") {
-            Ok(dir) => (
-                open_demo(std::path::Path::new(&dir)).await,
-                "agent".to_owned(),
-            ),
-            Err(_) => {
-                let n = std::env::var("PRIVDESK_BENCH_REQUESTS")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(2_000);
-                eprintln!("building a desk of {n} requests…");
-                (build_desk(tmp.path(), n).await.0, "agent".to_owned())
-            }
+        let desk = if let Ok(dir) = std::env::var("PRIVDESK_BENCH_DATA") {
+            open_demo(std::path::Path::new(&dir)).await
+        } else {
+            let n = std::env::var("PRIVDESK_BENCH_REQUESTS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2_000);
+            eprintln!("building a desk of {n} requests…");
+            build_desk(tmp.path(), n).await.0
         };
+        let login = "agent".to_owned();
         let row = desk
             .store()
             .staff_by_login(&login)

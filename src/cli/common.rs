@@ -12,7 +12,10 @@ use crate::domain::staff::Actor;
 use crate::logging::LogGuard;
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Starts logging to the state directory; a failure is reported and the command goes on.
@@ -39,10 +42,16 @@ pub async fn open_desk(config: &Config) -> anyhow::Result<Desk> {
 
 /// Reads a password: from standard input when asked (`--password-stdin`, one line), else
 /// from the terminal without echo, twice when `confirm`.
-pub fn read_password(from_stdin: bool, prompt: &str, confirm: bool) -> anyhow::Result<Secret<String>> {
+pub fn read_password(
+    from_stdin: bool,
+    prompt: &str,
+    confirm: bool,
+) -> anyhow::Result<Secret<String>> {
     if from_stdin {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("cannot read the password from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the password from standard input")?;
         let line = s.lines().next().unwrap_or("").to_owned();
         s.clear();
         return Ok(Secret::new(line));
@@ -50,9 +59,11 @@ pub fn read_password(from_stdin: bool, prompt: &str, confirm: bool) -> anyhow::R
     if !std::io::stdin().is_terminal() {
         anyhow::bail!("no terminal to ask for the password: pass --password-stdin and pipe it in");
     }
-    let first = Secret::new(rpassword::prompt_password(prompt).context("cannot read the password")?);
+    let first =
+        Secret::new(rpassword::prompt_password(prompt).context("cannot read the password")?);
     if confirm {
-        let second = Secret::new(rpassword::prompt_password("Again: ").context("cannot read the password")?);
+        let second =
+            Secret::new(rpassword::prompt_password("Again: ").context("cannot read the password")?);
         if first.expose() != second.expose() {
             anyhow::bail!("the two passwords differ; nothing was changed");
         }

@@ -1,6 +1,5 @@
-//! `privdesk demo`: a demo desk of its own, filled with realistic invented data, and what
-//! it holds. Until the desk's screens open from here, `privdesk demo` and
-//! `privdesk demo --no-tui` both fill the database and print what it holds.
+//! `privdesk demo`: a demo desk of its own, filled with realistic invented data; prints
+//! what it holds and opens the desk on it (`--no-tui`: only fill and print).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -74,12 +73,39 @@ pub async fn prepare(config: &Config, args: &DemoArgs) -> anyhow::Result<DemoDes
     Ok(result?)
 }
 
+/// Fills (or reuses) the demo desk, prints what it holds, and opens the desk on it in this
+/// terminal (unless `--no-tui`, or when there is no terminal to draw on).
 pub fn run(config: &Config, args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let open_tui = !args.no_tui && terminal;
+    // Settings first: a bad key binding is reported before anything is generated.
+    let env = |k: &str| std::env::var(k).ok();
+    let settings = super::tui::settings(
+        config,
+        crate::domain::staff::Source::Local,
+        super::tui::locale_lang(&env),
+        std::env::var("NO_COLOR").ok().as_deref(),
+    )?;
     let rt = runtime()?;
     rt.block_on(async {
         let demo = prepare(config, args).await?;
         print_demo(&demo, out)?;
-        demo.desk.store().close().await;
+        if !open_tui {
+            if !args.no_tui {
+                writeln!(
+                    out,
+                    "(No terminal to draw on: the desk's screens were not opened.)"
+                )?;
+            }
+            demo.desk.store().close().await;
+            return Ok(());
+        }
+        out.flush()?;
+        let desk = std::sync::Arc::new(demo.desk);
+        desk.reload_master_key_on_sighup();
+        crate::tui::local::run(desk.clone(), settings).await?;
+        desk.store().close().await;
         Ok(())
     })
 }

@@ -27,12 +27,14 @@ pub enum KeysCmd {
     Verify,
 }
 
-pub fn run(config: &Config, cmd: KeysCmd, out: &mut dyn Write) -> anyhow::Result<bool> {
+pub fn run(config: &Config, cmd: &KeysCmd, out: &mut dyn Write) -> anyhow::Result<bool> {
     let rt = runtime()?;
     rt.block_on(async {
         match cmd {
             KeysCmd::Verify => verify(config, out).await,
-            KeysCmd::Rotate { keep_old, finish } => rotate(config, keep_old, finish, out).await.map(|()| true),
+            &KeysCmd::Rotate { keep_old, finish } => {
+                rotate(config, keep_old, finish, out).await.map(|()| true)
+            }
         }
     })
 }
@@ -47,13 +49,20 @@ async fn verify(config: &Config, out: &mut dyn Write) -> anyhow::Result<bool> {
         writeln!(out, "FAILED {owner:?}: {why}")?;
     }
     writeln!(out, "{checked} keys checked, {} failed", bad.len())?;
-    let audit = desk.audit(&shell_actor(), "keys.verify").detail(format!("checked={checked} failed={}", bad.len()));
+    let audit = desk
+        .audit(&shell_actor(), "keys.verify")
+        .detail(format!("checked={checked} failed={}", bad.len()));
     desk.commit(vec![], audit).await?;
     desk.store().close().await;
     Ok(bad.is_empty())
 }
 
-async fn rotate(config: &Config, keep_old: bool, finish: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+async fn rotate(
+    config: &Config,
+    keep_old: bool,
+    finish: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let desk = open_desk(config).await?;
     let MasterKeySource::File(path) = desk.keys().source() else {
         anyhow::bail!(
@@ -71,10 +80,23 @@ async fn rotate(config: &Config, keep_old: bool, finish: bool, out: &mut dyn Wri
         let old = set.primary().id().to_owned();
         let new = set.add_new_primary();
         write_key_file_atomically(&path, &set)?;
-        writeln!(out, "new master key {new}; {old} retired (still in {} until the rotation ends)", path.display())?;
-        desk.commit(vec![], desk.audit(&actor, "keys.rotate.begin").detail(format!("new={new} old={old}"))).await?;
+        writeln!(
+            out,
+            "new master key {new}; {old} retired (still in {} until the rotation ends)",
+            path.display()
+        )?;
+        desk.commit(
+            vec![],
+            desk.audit(&actor, "keys.rotate.begin")
+                .detail(format!("new={new} old={old}")),
+        )
+        .await?;
     } else {
-        writeln!(out, "resuming the rotation to master key {}", set.primary().id())?;
+        writeln!(
+            out,
+            "resuming the rotation to master key {}",
+            set.primary().id()
+        )?;
     }
     desk.keys().reload_master()?;
     let done = desk
@@ -88,9 +110,17 @@ async fn rotate(config: &Config, keep_old: bool, finish: bool, out: &mut dyn Wri
         .context("the rotation stopped; run `privdesk keys rotate` again to resume (every key still opens)")?;
     eprintln!();
     writeln!(out, "re-wrapped {done} keys under {}", set.primary().id())?;
-    desk.commit(vec![], desk.audit(&actor, "keys.rotate.rewrap").detail(format!("rewrapped={done}"))).await?;
+    desk.commit(
+        vec![],
+        desk.audit(&actor, "keys.rotate.rewrap")
+            .detail(format!("rewrapped={done}")),
+    )
+    .await?;
     if keep_old {
-        writeln!(out, "the old key stays in the key file; run `privdesk keys rotate --finish` once every host reloaded")?;
+        writeln!(
+            out,
+            "the old key stays in the key file; run `privdesk keys rotate --finish` once every host reloaded"
+        )?;
         desk.store().close().await;
         return Ok(());
     }
@@ -122,10 +152,16 @@ async fn finish_rotation(
     let removed = set.retire_all_but_primary();
     write_key_file_atomically(path, set)?;
     for id in &removed {
-        writeln!(out, "removed retired master key {id} from {}", path.display())?;
+        writeln!(
+            out,
+            "removed retired master key {id} from {}",
+            path.display()
+        )?;
     }
     writeln!(out, "rotation complete: every key is wrapped by {primary}")?;
-    let audit = desk.audit(&shell_actor(), "keys.rotate.finish").detail(format!("primary={primary} removed={}", removed.join(",")));
+    let audit = desk
+        .audit(&shell_actor(), "keys.rotate.finish")
+        .detail(format!("primary={primary} removed={}", removed.join(",")));
     desk.commit(vec![], audit).await?;
     desk.store().close().await;
     Ok(())

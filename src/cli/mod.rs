@@ -164,7 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             staff::run(&config, cmd, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Keys(cmd)) => Ok(ok(keys::run(&config, cmd, &mut out)?)),
+        Some(Command::Keys(cmd)) => Ok(ok(keys::run(&config, &cmd, &mut out)?)),
         Some(Command::Audit(cmd)) => Ok(ok(audit::run(&config, cmd, &mut out)?)),
         Some(Command::Import(cmd)) => Ok(ok(import::run(&config, &cmd, &mut out)?)),
         Some(Command::Demo(args)) => {

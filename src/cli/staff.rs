@@ -72,9 +72,24 @@ pub fn run(config: &Config, cmd: StaffCmd, out: &mut dyn Write) -> anyhow::Resul
         let desk = open_desk(config).await?;
         let actor = shell_actor();
         match cmd {
-            StaffCmd::Add { login, role, lang, name, .. } => {
+            StaffCmd::Add {
+                login,
+                role,
+                lang,
+                name,
+                ..
+            } => {
                 let pw = password.context("no password")?;
-                let s = desk.add_staff(&actor, &login, name.as_deref().unwrap_or(""), role, lang, pw).await?;
+                let s = desk
+                    .add_staff(
+                        &actor,
+                        &login,
+                        name.as_deref().unwrap_or(""),
+                        role,
+                        lang,
+                        pw,
+                    )
+                    .await?;
                 writeln!(out, "added {} ({})", s.login, s.role)?;
             }
             StaffCmd::List => list(&desk, &actor, out).await?,
@@ -88,10 +103,15 @@ pub fn run(config: &Config, cmd: StaffCmd, out: &mut dyn Write) -> anyhow::Resul
                     other => Some(other.parse::<Lang>()?),
                 };
                 desk.set_lang(&actor, &login, lang).await?;
-                writeln!(out, "{login}: language {}", lang.map_or("from the terminal", Lang::as_str))?;
+                writeln!(
+                    out,
+                    "{login}: language {}",
+                    lang.map_or("from the terminal", Lang::as_str)
+                )?;
             }
             StaffCmd::Passwd { login, .. } => {
-                desk.set_password(&actor, &login, password.context("no password")?).await?;
+                desk.set_password(&actor, &login, password.context("no password")?)
+                    .await?;
                 writeln!(out, "{login}: password changed")?;
             }
             StaffCmd::Disable { login } => {
@@ -107,8 +127,14 @@ pub fn run(config: &Config, cmd: StaffCmd, out: &mut dyn Write) -> anyhow::Resul
                 writeln!(out, "{login} is unlocked")?;
             }
             StaffCmd::AddKey { login, .. } => {
-                let k = desk.add_staff_key(&actor, &login, &key_text.unwrap_or_default()).await?;
-                writeln!(out, "{login}: added {} {} {}", k.algorithm, k.fingerprint, k.comment)?;
+                let k = desk
+                    .add_staff_key(&actor, &login, &key_text.unwrap_or_default())
+                    .await?;
+                writeln!(
+                    out,
+                    "{login}: added {} {} {}",
+                    k.algorithm, k.fingerprint, k.comment
+                )?;
             }
             StaffCmd::RemoveKey { login, fingerprint } => {
                 desk.remove_staff_key(&actor, &login, &fingerprint).await?;
@@ -116,7 +142,11 @@ pub fn run(config: &Config, cmd: StaffCmd, out: &mut dyn Write) -> anyhow::Resul
             }
             StaffCmd::Keys { login } => {
                 for k in desk.staff_keys(&actor, &login).await? {
-                    writeln!(out, "{}  {}  {}  added {}", k.algorithm, k.fingerprint, k.comment, k.added_at)?;
+                    writeln!(
+                        out,
+                        "{}  {}  {}  added {}",
+                        k.algorithm, k.fingerprint, k.comment, k.added_at
+                    )?;
                 }
             }
         }
@@ -128,33 +158,56 @@ pub fn run(config: &Config, cmd: StaffCmd, out: &mut dyn Write) -> anyhow::Resul
 fn read_key_file(path: &PathBuf) -> anyhow::Result<String> {
     let mut text = String::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text).context("cannot read the key from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the key from standard input")?;
     } else {
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read the key file {}", path.display()))?;
+        let meta = std::fs::metadata(path)
+            .with_context(|| format!("cannot read the key file {}", path.display()))?;
         if meta.len() > 64 * 1024 {
             anyhow::bail!("{} is too large to be a public key file", path.display());
         }
-        text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the key file {} (is it a text .pub file?)", path.display()))?;
+        text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the key file {} (is it a text .pub file?)",
+                path.display()
+            )
+        })?;
     }
     Ok(text)
 }
 
-async fn list(desk: &crate::desk::Desk, actor: &crate::domain::staff::Actor, out: &mut dyn Write) -> anyhow::Result<()> {
+async fn list(
+    desk: &crate::desk::Desk,
+    actor: &crate::domain::staff::Actor,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let now = desk.now();
     let tz = desk.rules().tz.clone();
-    writeln!(out, "{:<16} {:<11} {:<4} {:<24} {:>4}  {:<16}  NAME", "LOGIN", "ROLE", "LANG", "STATE", "KEYS", "LAST LOGIN")?;
+    writeln!(
+        out,
+        "{:<16} {:<11} {:<4} {:<24} {:>4}  {:<16}  NAME",
+        "LOGIN", "ROLE", "LANG", "STATE", "KEYS", "LAST LOGIN"
+    )?;
     for s in desk.list_staff(actor).await? {
         let state = if s.disabled {
             "disabled".to_owned()
         } else if let Some(until) = s.locked_until.filter(|u| *u > now) {
-            format!("locked until {}", until.to_zoned_datetime(tz.clone()).strftime("%m-%d %H:%M"))
+            format!(
+                "locked until {}",
+                until.to_zoned_datetime(tz.clone()).strftime("%m-%d %H:%M")
+            )
         } else {
             "active".to_owned()
         };
-        let last = s
-            .last_login_at
-            .map_or_else(|| "never".to_owned(), |t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string());
+        let last = s.last_login_at.map_or_else(
+            || "never".to_owned(),
+            |t| {
+                t.to_zoned_datetime(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string()
+            },
+        );
         writeln!(
             out,
             "{:<16} {:<11} {:<4} {:<24} {:>4}  {:<16}  {}",

@@ -6,7 +6,9 @@ use std::path::Path;
 
 fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -38,23 +40,72 @@ fn offenders(dir: &str, words: &[&str]) -> Vec<String> {
 
 #[test]
 fn screens_and_ssh_reach_only_the_desk() {
-    let words = ["crate::store", "crate::crypto", ".store()", ".keys()", "store::", "crypto::", "sqlx"];
+    let words = [
+        "crate::store",
+        "crate::crypto",
+        ".store()",
+        ".keys()",
+        "store::",
+        "crypto::",
+        "sqlx",
+    ];
     for dir in ["src/tui", "src/ssh"] {
         let bad = offenders(dir, &words);
-        assert!(bad.is_empty(), "{dir} must reach data only through the desk:\n{}", bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "{dir} must reach data only through the desk:\n{}",
+            bad.join("\n")
+        );
     }
 }
 
 #[test]
 fn the_ssh_layer_knows_no_screens() {
-    let bad = offenders("src/ssh", &["tui::draw", "tui::handlers", "tui::state", "Screen::", "Popup::"]);
-    assert!(bad.is_empty(), "src/ssh knows only the App:\n{}", bad.join("\n"));
+    let bad = offenders(
+        "src/ssh",
+        &[
+            "tui::draw",
+            "tui::handlers",
+            "tui::state",
+            "Screen::",
+            "Popup::",
+        ],
+    );
+    assert!(
+        bad.is_empty(),
+        "src/ssh knows only the App:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
 fn the_domain_does_no_io_and_the_store_knows_no_policy() {
-    let io = offenders("src/domain", &["std::fs", "std::net", "tokio", "sqlx", "std::env", "crate::store", "crate::desk"]);
+    let io = offenders(
+        "src/domain",
+        &[
+            "std::fs",
+            "std::net",
+            "tokio",
+            "sqlx",
+            "std::env",
+            "crate::store",
+            "crate::desk",
+        ],
+    );
     assert!(io.is_empty(), "src/domain is pure:\n{}", io.join("\n"));
-    let policy = offenders("src/store", &["allows(", "field_access", "event_action", "crate::desk", "crate::crypto"]);
-    assert!(policy.is_empty(), "src/store knows no policy:\n{}", policy.join("\n"));
+    let policy = offenders(
+        "src/store",
+        &[
+            "allows(",
+            "field_access",
+            "event_action",
+            "crate::desk",
+            "crate::crypto",
+        ],
+    );
+    assert!(
+        policy.is_empty(),
+        "src/store knows no policy:\n{}",
+        policy.join("\n")
+    );
 }

@@ -1,5 +1,7 @@
 //! The real binary: exit codes and messages on good and bad input.
 
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
 use std::process::Command;
 
 fn privdesk(home: &std::path::Path) -> Command {
@@ -16,13 +18,26 @@ fn privdesk(home: &std::path::Path) -> Command {
 #[test]
 fn calendar_prints_a_year_and_a_due_date() {
     let home = tempfile::tempdir().unwrap();
-    let out = privdesk(home.path()).args(["calendar", "2026"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = privdesk(home.path())
+        .args(["calendar", "2026"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("2026-01-01"), "{text}");
-    let out = privdesk(home.path()).args(["calendar", "due", "2026-01-05", "10"]).output().unwrap();
+    let out = privdesk(home.path())
+        .args(["calendar", "due", "2026-01-05", "10"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("2026-01-23 23:59:59"));
-    let out = privdesk(home.path()).args(["calendar", "2031"]).output().unwrap();
+    let out = privdesk(home.path())
+        .args(["calendar", "2031"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not cover 2031"));
 }
@@ -30,14 +45,29 @@ fn calendar_prints_a_year_and_a_due_date() {
 #[test]
 fn bad_usage_exits_2_and_a_bad_config_names_file_and_line() {
     let home = tempfile::tempdir().unwrap();
-    let out = privdesk(home.path()).args(["no-such-command"]).output().unwrap();
+    let out = privdesk(home.path())
+        .args(["no-such-command"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let cfg = home.path().join("bad.toml");
-    std::fs::write(&cfg, "time_zone = \"Europe/Moscow\"\n[session]\nidle_lok = \"5m\"\n").unwrap();
-    let out = privdesk(home.path()).arg("--config").arg(&cfg).args(["calendar", "2026"]).output().unwrap();
+    std::fs::write(
+        &cfg,
+        "time_zone = \"Europe/Moscow\"\n[session]\nidle_lok = \"5m\"\n",
+    )
+    .unwrap();
+    let out = privdesk(home.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["calendar", "2026"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml:3") && err.contains("idle_lok"), "{err}");
+    assert!(
+        err.contains("bad.toml:3") && err.contains("idle_lok"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -45,23 +75,63 @@ fn init_staff_and_audit_from_the_shell() {
     let home = tempfile::tempdir().unwrap();
     let ok = |args: &[&str], stdin: &str| {
         let mut c = privdesk(home.path());
-        c.args(args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        c.args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         let mut child = c.spawn().unwrap();
-        use std::io::Write as _;
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let out = ok(&["init"], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let key = home.path().join("data/privdesk/master.key");
-    use std::os::unix::fs::PermissionsExt as _;
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
-    let out = ok(&["staff", "add", "anna", "--role", "agent", "--password-stdin"], "a long enough password\n");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = ok(&["staff", "add", "anna", "--role", "agent", "--password-stdin"], "a long enough password\n");
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let out = ok(
+        &[
+            "staff",
+            "add",
+            "anna",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
+        "a long enough password\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ok(
+        &[
+            "staff",
+            "add",
+            "anna",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
+        "a long enough password\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    let out = ok(&["staff", "add", "bob", "--role", "agent", "--password-stdin"], "short\n");
+    let out = ok(
+        &["staff", "add", "bob", "--role", "agent", "--password-stdin"],
+        "short\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("12 characters"));
     let out = ok(&["staff", "set-role", "nobody", "admin"], "");
@@ -76,11 +146,24 @@ fn init_staff_and_audit_from_the_shell() {
     assert!(out.status.success());
     let out = ok(&["audit", "log", "--action", "staff"], "");
     let log = String::from_utf8_lossy(&out.stdout);
-    assert!(log.contains("staff.add") && log.contains("target=anna") && log.contains("@cli"), "{log}");
+    assert!(
+        log.contains("staff.add") && log.contains("target=anna") && log.contains("@cli"),
+        "{log}"
+    );
     // A wrong master key: refused, nothing written.
-    let keys_db = format!("sqlite://{}", home.path().join("data/privdesk/keys.db").display());
+    let keys_db = format!(
+        "sqlite://{}",
+        home.path().join("data/privdesk/keys.db").display()
+    );
     let other_home = tempfile::tempdir().unwrap();
-    assert!(privdesk(other_home.path()).arg("init").output().unwrap().status.success());
+    assert!(
+        privdesk(other_home.path())
+            .arg("init")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
     let other = other_home.path().join("data/privdesk/master.key");
     let db = home.path().join("data/privdesk/privdesk.db");
     let before = std::fs::read(&db).unwrap();
@@ -93,11 +176,20 @@ fn init_staff_and_audit_from_the_shell() {
             .args(args)
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("does not open"), "{err}");
     }
-    assert_eq!(std::fs::read(&db).unwrap(), before, "a wrong key changed the database");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "a wrong key changed the database"
+    );
     // A missing key file for an initialised key store: refused, no new key made.
     std::fs::rename(&key, home.path().join("moved.key")).unwrap();
     let out = privdesk(home.path()).arg("init").output().unwrap();

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: its helpers too
 
 mod support;
+mod terminal;
 
 mod architecture;
 mod at_rest;
@@ -13,10 +14,13 @@ mod canaries;
 mod cli;
 mod demo;
 mod desk_requests;
+mod docs;
+mod e2e;
 mod faults;
 mod import;
 mod keys_and_erasure;
 mod reveal;
+mod rolling;
 mod ssh;
 mod staff_accounts;
 mod store_ops;

@@ -22,12 +22,12 @@ pub fn settings(lang: Option<Lang>) -> Settings {
         lang_override: lang,
         locale: None,
         default_lang: None,
-        idle_lock: Duration::from_secs(900),
+        idle_lock: Duration::from_mins(15),
         source: Source::Local,
         keymap: KeyMap::default(),
         theme: Theme { color: false },
         paste_limit: 20_000,
-        reveal_ttl: Duration::from_secs(60),
+        reveal_ttl: Duration::from_mins(1),
     }
 }
 
