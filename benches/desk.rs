@@ -1,16 +1,22 @@
 //! The desk's hot paths on a demo database of 10,000 and of 1,000,000 requests.
 //!
 //! ```sh
-//! # Once: the million-request database (about three minutes, 2 GB), reused afterwards.
-//! cargo run --release -- demo --no-tui --accounts 20000 --requests 1000000 --data-dir /var/tmp/privdesk-bench-1m
+//! # Once: the million-request database (about two minutes, 1.5 GB), reused afterwards.
+//! # The `privdesk` directory layout also serves `PRIVDESK_BENCH_DATA=/var/tmp/privdesk-bench`
+//! # for `cargo bench --bench tui`.
+//! cargo run --release -- demo --no-tui --accounts 20000 --requests 1000000 \
+//!     --data-dir /var/tmp/privdesk-bench/privdesk
 //! # Each time:
-//! PRIVDESK_BENCH_DB=/var/tmp/privdesk-bench-1m cargo bench --bench desk
+//! PRIVDESK_BENCH_DB=/var/tmp/privdesk-bench/privdesk cargo bench --bench desk
 //! ```
 //!
 //! The 10,000-request database is built by the benchmark itself the first time (into
 //! `target/bench-demo-10k`, or `PRIVDESK_BENCH_DB_10K`). Without `PRIVDESK_BENCH_DB` only the
-//! 10,000-request set is measured. Writes (an audited look, a state change) run with the
-//! store's `synchronous = FULL`, and leave their audit records and timeline entries behind.
+//! 10,000-request set is measured. A demo on PostgreSQL (`privdesk demo --pg-database URL
+//! --pg-key-store URL --data-dir DIR`) is measured with `PRIVDESK_BENCH_PG_DB=URL
+//! PRIVDESK_BENCH_PG_KEYS=URL PRIVDESK_BENCH_PG_DIR=DIR` (and `PRIVDESK_BENCH_PG_LABEL` to
+//! name the group). Writes (an audited look, a state change) run with the store's
+//! `synchronous = FULL`, and leave their audit records and timeline entries behind.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -39,15 +45,16 @@ fn base_config() -> Config {
 }
 
 /// Opens (building it the first time) a demo database for the benchmarks.
-async fn open(dir: &Path, build: Option<(u32, u32)>) -> Option<Desk> {
+async fn open(dir: &Path, build: Option<(u32, u32)>, pg: Option<(String, String)>) -> Option<Desk> {
     let base = base_config();
     let calendar = Calendar::embedded().unwrap();
-    if dir.join("privdesk.db").exists() {
-        return Some(
-            Desk::open(&demo::demo_config(&base, dir), calendar)
-                .await
-                .unwrap(),
-        );
+    let mut config = demo::demo_config(&base, dir);
+    if let Some((db, keys)) = &pg {
+        config.database_url.clone_from(db);
+        config.key_store_url.clone_from(keys);
+    }
+    if pg.is_some() || dir.join("privdesk.db").exists() {
+        return Some(Desk::open(&config, calendar).await.unwrap());
     }
     let (accounts, requests) = build?;
     eprintln!(
@@ -147,6 +154,12 @@ fn bench_set(c: &mut Criterion, rt: &tokio::runtime::Runtime, label: &str, desk:
                 .unwrap()
         });
     });
+    // The store alone (SQL, no decryption, no masking): where a page's time goes.
+    let query = privdesk::store::ListQuery::first_page(Queue::Reset, 50);
+    g.bench_function("store only: queue first page", |b| {
+        b.to_async(rt)
+            .iter(|| async { desk.store().list_requests(&query).await.unwrap() });
+    });
     g.bench_function("queue badges", |b| {
         b.to_async(rt)
             .iter(|| async { desk.queue_badges(&sup).await.unwrap() });
@@ -222,11 +235,13 @@ fn benches(c: &mut Criterion) {
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-demo-10k"),
         PathBuf::from,
     );
-    let desk = rt.block_on(open(&small, Some((2_000, 10_000)))).unwrap();
+    let desk = rt
+        .block_on(open(&small, Some((2_000, 10_000)), None))
+        .unwrap();
     bench_set(c, &rt, "10k requests", &desk);
     rt.block_on(desk.store().close());
     match std::env::var_os("PRIVDESK_BENCH_DB").map(PathBuf::from) {
-        Some(dir) => match rt.block_on(open(&dir, None)) {
+        Some(dir) => match rt.block_on(open(&dir, None, None)) {
             Some(desk) => {
                 bench_set(c, &rt, "1M requests", &desk);
                 rt.block_on(desk.store().close());
@@ -241,6 +256,19 @@ fn benches(c: &mut Criterion) {
         None => eprintln!(
             "PRIVDESK_BENCH_DB is not set: measuring the 10,000-request set only (see benches/desk.rs)"
         ),
+    }
+    // PostgreSQL: a demo built with `privdesk demo --pg-database URL --pg-key-store URL
+    // --data-dir DIR` (the master key stays in DIR).
+    if let (Ok(db), Ok(keys), Some(dir)) = (
+        std::env::var("PRIVDESK_BENCH_PG_DB"),
+        std::env::var("PRIVDESK_BENCH_PG_KEYS"),
+        std::env::var_os("PRIVDESK_BENCH_PG_DIR").map(PathBuf::from),
+    ) {
+        let label =
+            std::env::var("PRIVDESK_BENCH_PG_LABEL").unwrap_or_else(|_| "PostgreSQL".into());
+        let desk = rt.block_on(open(&dir, None, Some((db, keys)))).unwrap();
+        bench_set(c, &rt, &label, &desk);
+        rt.block_on(desk.store().close());
     }
 }
 

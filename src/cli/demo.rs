@@ -36,6 +36,13 @@ pub struct DemoArgs {
     /// Delete the demo in that directory and build it again.
     #[arg(long)]
     pub fresh: bool,
+    /// Put the demo in this PostgreSQL database instead (with --pg-key-store; both empty or
+    /// holding this demo; the master key stays in the demo directory). For benchmarks.
+    #[arg(long, value_name = "URL", requires = "pg_key_store")]
+    pub pg_database: Option<String>,
+    /// The PostgreSQL key store of a demo given --pg-database.
+    #[arg(long, value_name = "URL", requires = "pg_database")]
+    pub pg_key_store: Option<String>,
     /// The demo's "now", e.g. 2026-03-02T07:00:00Z (for reproducible data).
     #[arg(long, value_name = "TIME", hide = true)]
     pub now: Option<jiff::Timestamp>,
@@ -58,6 +65,7 @@ impl DemoArgs {
             dir: self.data_dir.clone(),
             fresh: self.fresh,
             ssh_key,
+            postgres: self.pg_database.clone().zip(self.pg_key_store.clone()),
         })
     }
 }
@@ -213,10 +221,10 @@ pub fn print_demo(demo: &DemoDesk, out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     writeln!(
         out,
-        "Open it: privdesk --database-url sqlite://{} --key-store-url sqlite://{} --master-key-file {} tui",
-        demo.dir.join("privdesk.db").display(),
-        demo.dir.join("keys.db").display(),
-        demo.dir.join("master.key").display()
+        "Open it: privdesk --database-url {} --key-store-url {} --master-key-file {} tui",
+        crate::store::redact_url(&demo.config.database_url),
+        crate::store::redact_url(&demo.config.key_store_url),
+        demo.config.master_key_file.display()
     )?;
     Ok(())
 }

@@ -411,3 +411,76 @@ fn the_real_binary_prints_the_demo_and_logs_no_personal_value() {
         assert!(!log.contains(domain), "the log holds {domain:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_on_postgresql_holds_the_same_data_as_on_sqlite() {
+    let Some(admin) = crate::support::pg_admin_url() else {
+        eprintln!("PRIVDESK_TEST_PG_URL is not set: skipping the PostgreSQL demo");
+        return;
+    };
+    let suffix = format!(
+        "{}_{}",
+        std::process::id(),
+        privdesk::crypto::random_token(6)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let names = [
+        format!("privdesk_demo_{suffix}"),
+        format!("privdesk_demok_{suffix}"),
+    ];
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    for n in &names {
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {n}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let (pg_home, lite_home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let opts = DemoOptions {
+        seed: Some(3),
+        accounts: Some(40),
+        requests: Some(120),
+        ..DemoOptions::default()
+    };
+    let pg = demo(
+        pg_home.path(),
+        DemoOptions {
+            postgres: Some((
+                crate::support::pg_url(&admin, &names[0]),
+                crate::support::pg_url(&admin, &names[1]),
+            )),
+            ..opts.clone()
+        },
+    )
+    .await;
+    let lite = demo(lite_home.path(), opts).await;
+    assert_eq!(pg.holdings.accounts, lite.holdings.accounts);
+    assert_eq!(
+        demo::content_digest(&pg.desk).await.unwrap(),
+        demo::content_digest(&lite.desk).await.unwrap(),
+        "the same seed gave other data on PostgreSQL"
+    );
+    let s = pg
+        .desk
+        .login("agent", Secret::new("demo".into()), Source::Local)
+        .await
+        .unwrap();
+    let found = pg
+        .desk
+        .search_subjects(&Actor::staff(&s, Source::Local), "password", 10)
+        .await
+        .unwrap();
+    assert!(!found.is_empty());
+    pg.desk.store().close().await;
+    lite.desk.store().close().await;
+    for n in &names {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {n} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await;
+    }
+}

@@ -78,6 +78,10 @@ pub struct DemoOptions {
     pub fresh: bool,
     /// An OpenSSH public key to register for every demo staff member.
     pub ssh_key: Option<String>,
+    /// PostgreSQL (database, key store) URLs instead of SQLite files in the directory (which
+    /// then holds only the master key): for measuring the store on PostgreSQL. Both must be
+    /// empty databases, or hold this demo.
+    pub postgres: Option<(String, String)>,
 }
 
 /// What a demo was generated with (kept in the demo database).
@@ -189,6 +193,15 @@ async fn is_demo_dir(dir: &Path) -> Result<Option<bool>> {
     Ok(Some(demo.as_deref() == Some("true")))
 }
 
+/// Whether a database (any URL) is a demo database (`None`: not initialised).
+async fn is_demo_database(url: &str) -> Result<Option<bool>> {
+    let store = crate::store::open(url, false).await?;
+    let desk_id = store.meta("desk_id").await.ok().flatten();
+    let demo = store.meta("demo").await.ok().flatten();
+    store.close().await;
+    Ok(desk_id.map(|_| demo.as_deref() == Some("true")))
+}
+
 /// Deletes a demo's files (only a demo's: checked by the caller).
 fn remove_demo_files(dir: &Path) -> Result<()> {
     for f in DEMO_FILES {
@@ -215,8 +228,29 @@ pub async fn prepare_demo(
     progress: &dyn Progress,
 ) -> Result<DemoDesk> {
     let dir = opts.dir.clone().unwrap_or_else(|| default_dir(base));
-    let config = demo_config(base, &dir);
-    match is_demo_dir(&dir).await? {
+    let mut config = demo_config(base, &dir);
+    let on_pg = opts.postgres.is_some();
+    if let Some((db, keys)) = &opts.postgres {
+        config.database_url.clone_from(db);
+        config.key_store_url.clone_from(keys);
+        if opts.fresh {
+            return Err(DeskError::Invalid(
+                "--fresh cannot empty PostgreSQL databases: drop and create them again instead"
+                    .into(),
+            ));
+        }
+        if is_demo_database(db).await? == Some(false) {
+            return Err(DeskError::Setup(format!(
+                "{} is not a demo database: privdesk demo never touches it",
+                crate::store::redact_url(db)
+            )));
+        }
+    }
+    match if on_pg {
+        Ok(None)
+    } else {
+        is_demo_dir(&dir).await
+    }? {
         Some(false) => {
             return Err(DeskError::Setup(format!(
                 "{} holds a database that is not a demo: privdesk demo never touches it; choose another \
@@ -227,7 +261,7 @@ pub async fn prepare_demo(
         Some(true) if opts.fresh => remove_demo_files(&dir)?,
         _ => {}
     }
-    if dir.join("privdesk.db").exists() && !dir.join("master.key").exists() {
+    if !on_pg && dir.join("privdesk.db").exists() && !dir.join("master.key").exists() {
         return Err(DeskError::Setup(format!(
             "the demo in {} lost its master key: rebuild it with --fresh",
             dir.display()
@@ -255,6 +289,13 @@ pub async fn prepare_demo(
     } else {
         if desk.store().account_count().await?.total > 0 {
             // An earlier generation was interrupted: start again from nothing.
+            if on_pg {
+                return Err(DeskError::Setup(
+                    "an earlier demo generation in these PostgreSQL databases was interrupted: drop and \
+                     create them again"
+                        .into(),
+                ));
+            }
             tracing::warn!("an interrupted demo generation was found; rebuilding the demo");
             desk.store().close().await;
             drop(desk);
