@@ -18,30 +18,28 @@
 //! store's bulk path in transactions of a few thousand requests.
 
 mod accounts;
+mod digest;
+mod generate;
 mod names;
 mod plan;
 mod requests;
 mod rng;
 mod texts;
+mod walk;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use crate::config::Config;
-use crate::desk::accounts::AccountInput;
-use crate::desk::{Desk, DeskError, Keyring, Result};
-use crate::domain::account::AccountId;
+use crate::desk::{Desk, DeskError, Result};
 use crate::domain::calendar::Calendar;
-use crate::domain::normalize;
-use crate::domain::personal::Secret;
 use crate::domain::staff::{Actor, Role, StaffId};
-use crate::store::{AccountCounts, Commit, IdTable, Mutation, QueueCount};
+use crate::store::{AccountCounts, QueueCount};
 
+pub use digest::content_digest;
 pub use texts::{COMMON_WORD, RARE_WORD};
 
 /// Requests per bulk transaction.
@@ -308,7 +306,7 @@ pub async fn prepare_demo(
             requests: opts.requests.unwrap_or(DEFAULT_REQUESTS),
             at: opts.now.unwrap_or_else(Timestamp::now),
         };
-        generate(&desk, actor, &params, progress).await?;
+        generate::generate(&desk, actor, &params, progress).await?;
         (params, true)
     };
     ensure_staff(&desk, actor).await?;
@@ -399,309 +397,4 @@ pub async fn holdings(desk: &Desk, now: Timestamp) -> Result<DemoHoldings> {
         stats: meta_json(store.meta("demo.stats").await?),
         staff,
     })
-}
-
-async fn generate(
-    desk: &Desk,
-    actor: &Actor,
-    p: &DemoParams,
-    progress: &dyn Progress,
-) -> Result<DemoStats> {
-    let started = std::time::Instant::now();
-    tracing::info!(
-        seed = p.seed,
-        accounts = p.accounts,
-        requests = p.requests,
-        "generating demo data"
-    );
-    let staff = ensure_staff(desk, actor).await?;
-    progress.stage("hashing passphrases", PASSPHRASES.len() as u64);
-    let hashes = futures::future::try_join_all(PASSPHRASES.iter().map(|phrase| async move {
-        let h = desk
-            .hash_password(Secret::new(normalize::passphrase(phrase)))
-            .await;
-        progress.advance(1);
-        h
-    }))
-    .await?;
-    let (infos, ids, erase) = generate_accounts(desk, actor, p, &hashes, progress).await?;
-    let mut stats = generate_requests(desk, actor, p, infos, ids, staff, progress).await?;
-    progress.stage("erasing accounts", erase.len() as u64);
-    for id in &erase {
-        desk.erase_account(
-            actor,
-            *id,
-            vec![],
-            "demo: the client's deletion request was executed",
-        )
-        .await?;
-        progress.advance(1);
-    }
-    stats.accounts = u64::from(p.accounts);
-    stats.erased = erase.len() as u64;
-    stats.seconds = started.elapsed().as_secs_f64();
-    let detail = format!(
-        "accounts={} requests={} entries={}",
-        stats.accounts, stats.requests, stats.entries
-    );
-    desk.commit(
-        vec![
-            Mutation::SetMeta {
-                key: "demo.stats".into(),
-                value: serde_json::to_string(&stats).unwrap_or_default(),
-            },
-            Mutation::SetMeta {
-                key: "demo.params".into(),
-                value: serde_json::to_string(p).unwrap_or_default(),
-            },
-        ],
-        desk.audit(actor, "demo.generate").detail(detail),
-    )
-    .await?;
-    tracing::info!(seconds = stats.seconds, "demo data generated");
-    Ok(stats)
-}
-
-type AccountsMade = (Vec<plan::AccountInfo>, Vec<AccountId>, Vec<AccountId>);
-
-async fn generate_accounts(
-    desk: &Desk,
-    actor: &Actor,
-    p: &DemoParams,
-    hashes: &[String],
-    progress: &dyn Progress,
-) -> Result<AccountsMade> {
-    let lists = names::Lists::load();
-    let total = u64::from(p.accounts);
-    progress.stage("accounts", total);
-    let mut infos = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
-    let mut ids = Vec::with_capacity(infos.capacity());
-    let mut erase = vec![];
-    let mut lo = 0;
-    while lo < total {
-        let hi = (lo + ACCOUNT_BATCH).min(total);
-        let planned: Vec<accounts::PlannedAccount> = (lo..hi)
-            .map(|i| accounts::plan(p.seed, i, &lists, p.at, hashes))
-            .collect();
-        let inputs: Vec<AccountInput> = planned.iter().map(|a| a.input.clone()).collect();
-        let sealed = desk.seal_accounts(&inputs).await?;
-        for (a, s) in planned.iter().zip(&sealed) {
-            infos.push(plan::AccountInfo {
-                lang: a.lang,
-                contacts: s.contacts.iter().map(|c| (c.id, c.has_email)).collect(),
-                flag: a.flag,
-            });
-            ids.push(s.id);
-            if a.flag == plan::Flag::Erased {
-                erase.push(s.id);
-            }
-        }
-        let n = sealed.len();
-        let commit = Commit {
-            mutations: sealed
-                .into_iter()
-                .map(|a| Mutation::InsertAccount(Box::new(a)))
-                .collect(),
-            audit: vec![
-                desk.audit(actor, "demo.accounts")
-                    .detail(format!("accounts={n}")),
-            ],
-        };
-        desk.store().commit_bulk(commit).await?;
-        progress.advance(hi - lo);
-        lo = hi;
-    }
-    Ok((infos, ids, erase))
-}
-
-async fn generate_requests(
-    desk: &Desk,
-    actor: &Actor,
-    p: &DemoParams,
-    infos: Vec<plan::AccountInfo>,
-    ids: Vec<AccountId>,
-    staff: HashMap<Role, StaffId>,
-    progress: &dyn Progress,
-) -> Result<DemoStats> {
-    let total = u64::from(p.requests);
-    let mut stats = DemoStats::default();
-    if total == 0 {
-        return Ok(stats);
-    }
-    let mut keys = HashMap::with_capacity(ids.len());
-    for id in &ids {
-        keys.insert(id.0, desk.keys().data_key(*id).await?);
-    }
-    let first = desk
-        .store()
-        .reserve_ids(IdTable::Requests, p.requests)
-        .await?;
-    let ctx = Arc::new(plan::PlanCtx::new(
-        p.seed,
-        total,
-        p.at,
-        Arc::new(infos),
-        desk.rules().clone(),
-    ));
-    let mut sealer = requests::Sealer::new(
-        Arc::<Keyring>::clone(desk.keys()),
-        Arc::new(keys),
-        Arc::new(ids),
-        staff,
-        first,
-        desk.store().clone(),
-        tokio::runtime::Handle::current(),
-    );
-    progress.stage("requests", total);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<requests::SealedBatch>>(2);
-    let producer = tokio::task::spawn_blocking(move || {
-        let mut lo = 0;
-        while lo < total {
-            let hi = (lo + REQUEST_BATCH).min(total);
-            let planned: Vec<plan::Planned> = (lo..hi).map(|i| ctx.plan(i)).collect();
-            let sealed = sealer.seal(&planned);
-            let failed = sealed.is_err();
-            if tx.blocking_send(sealed).is_err() || failed {
-                return;
-            }
-            lo = hi;
-        }
-    });
-    while let Some(batch) = rx.recv().await {
-        let batch = batch?;
-        let detail = format!("requests={} entries={}", batch.requests, batch.entries);
-        let commit = Commit {
-            mutations: batch.mutations,
-            audit: vec![desk.audit(actor, "demo.requests").detail(detail)],
-        };
-        desk.store().commit_bulk(commit).await?;
-        stats.requests += batch.requests;
-        stats.entries += batch.entries;
-        for ((kind, state), n) in batch.states {
-            *stats
-                .states
-                .entry(kind.to_owned())
-                .or_default()
-                .entry(state.to_owned())
-                .or_default() += n;
-        }
-        progress.advance(batch.requests);
-    }
-    producer
-        .await
-        .map_err(|e| DeskError::Internal(format!("the demo generator stopped: {e}")))?;
-    if stats.requests != total {
-        return Err(DeskError::Internal(
-            "the demo generator stopped early".into(),
-        ));
-    }
-    Ok(stats)
-}
-
-/// A digest of everything the demo holds, decrypted: equal for two demos generated with
-/// the same seed, counts and clock (ciphertexts differ, nonces being random).
-pub async fn content_digest(desk: &Desk) -> Result<String> {
-    let store = desk.store();
-    let mut h = Sha256::new();
-    let mut feed = |parts: &[&str]| {
-        for p in parts {
-            h.update(p.as_bytes());
-            h.update([0x1f]);
-        }
-        h.update([0x1e]);
-    };
-    let total = store.account_count().await?.total;
-    let mut seen = 0;
-    let mut next = 1_i64;
-    while seen < total {
-        let ids: Vec<AccountId> = (next..next + 500).map(AccountId).collect();
-        next += 500;
-        let rows = store.accounts_by_ids(&ids).await?;
-        if next > i64::try_from(total).unwrap_or(i64::MAX).saturating_mul(2) + 1_000 {
-            break;
-        }
-        for a in &rows {
-            seen += 1;
-            let key = if a.flags.erased {
-                None
-            } else {
-                Some(desk.keys().data_key(a.id).await?)
-            };
-            let open = |column: &'static str,
-                        table: &'static str,
-                        row: i64,
-                        blob: Option<&Vec<u8>>|
-             -> Result<String> {
-                match (&key, blob) {
-                    (Some(k), Some(b)) => Ok(Keyring::open_value(k, a.id, table, column, row, b)?
-                        .expose()
-                        .clone()),
-                    _ => Ok(String::new()),
-                }
-            };
-            feed(&[
-                &a.id.to_string(),
-                a.kind.as_str(),
-                &format!("{:?}", a.flags),
-                &open("name_ct", "accounts", a.id.0, a.name.as_ref())?,
-                &open("email_ct", "accounts", a.id.0, a.email.as_ref())?,
-                &open("phone_ct", "accounts", a.id.0, a.phone.as_ref())?,
-                &open("postal_ct", "accounts", a.id.0, a.postal_address.as_ref())?,
-                &open("tax_ct", "accounts", a.id.0, a.tax_id.as_ref())?,
-                &a.admin_login_count.to_string(),
-            ]);
-            for c in store.contacts(a.id).await? {
-                feed(&[
-                    &c.id.0.to_string(),
-                    &open("name_ct", "contacts", c.id.0, c.name.as_ref())?,
-                    &open("email_ct", "contacts", c.id.0, c.email.as_ref())?,
-                    &open("phone_ct", "contacts", c.id.0, c.phone.as_ref())?,
-                    if c.passphrase.is_some() {
-                        "passphrase"
-                    } else {
-                        ""
-                    },
-                ]);
-            }
-            for l in store.login_history(a.id, u32::MAX).await? {
-                let src = open("source_ct", "login_history", l.id, Some(&l.source))?;
-                feed(&[&l.at.to_string(), &src, l.result.as_str()]);
-            }
-            for s in store.client_sessions(a.id).await? {
-                let src = open("source_ct", "client_sessions", s.id, Some(&s.source))?;
-                feed(&[&s.started_at.to_string(), &src]);
-            }
-            for r in store.requests_of_account(a.id).await? {
-                feed(&[
-                    &r.id.to_string(),
-                    r.kind.as_str(),
-                    r.state.as_str(),
-                    r.channel.as_str(),
-                    &r.received_at.to_string(),
-                    &r.due_at.to_string(),
-                    &format!(
-                        "{:?}",
-                        (
-                            r.assignee_login,
-                            r.prepared_by_login,
-                            r.severity,
-                            r.personal_data_leak
-                        )
-                    ),
-                    &open("subject_ct", "requests", r.id.0, r.subject.as_ref())?,
-                    &open(
-                        "requester_ct",
-                        "requests",
-                        r.id.0,
-                        r.requester_text.as_ref(),
-                    )?,
-                ]);
-                for e in store.entries(r.id).await? {
-                    let body = open("body_ct", "request_entries", e.id, Some(&e.body))?;
-                    feed(&[&e.at.to_string(), e.kind.as_str(), &e.author, &body]);
-                }
-            }
-        }
-    }
-    Ok(hex::encode(h.finalize()))
 }
