@@ -32,6 +32,10 @@ pub struct AccountsArgs {
     pub skip_bad: bool,
 }
 
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 /// Runs the import; `Ok(false)` when it was refused (bad lines, exit code 1).
 pub fn run(config: &Config, cmd: &ImportCmd, out: &mut dyn Write) -> anyhow::Result<bool> {
     let ImportCmd::Accounts(args) = cmd;
@@ -100,25 +104,25 @@ fn summary(r: &ImportReport, opts: ImportOptions, out: &mut dyn Write) -> anyhow
     }
     writeln!(
         out,
-        "Imported {} accounts from {} lines: {} new, {} replaced.",
-        thousands(r.inserted + r.replaced),
-        thousands(r.lines),
+        "Imported {} from {}: {} new, {} replaced.",
+        plural(r.inserted + r.replaced, "account", "accounts"),
+        plural(r.lines, "line", "lines"),
         thousands(r.inserted),
         thousands(r.replaced)
     )?;
     if r.bad > 0 {
         writeln!(
             out,
-            "Skipped {} bad lines (listed above).",
-            thousands(r.bad)
+            "Skipped {} (listed above).",
+            plural(r.bad, "bad line", "bad lines")
         )?;
     } else if opts.skip_bad {
         writeln!(out, "No bad lines.")?;
     }
     writeln!(
         out,
-        "{} passphrases hashed (argon2id). Took {:.1} s; the database was locked for writing {:.2} s.",
-        thousands(r.passphrases),
+        "{} hashed (argon2id). Took {:.1} s; the database was locked for writing {:.2} s.",
+        plural(r.passphrases, "passphrase", "passphrases"),
         r.seconds,
         r.write_seconds
     )?;
