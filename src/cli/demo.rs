@@ -169,8 +169,7 @@ pub fn print_demo(demo: &DemoDesk, out: &mut dyn Write) -> anyhow::Result<()> {
         if !k.refused.is_empty() {
             writeln!(
                 out,
-                "  not for {}: the desk keeps each SSH key to one staff member, so give each of \
-                 these logins a key of its own (run `privdesk demo --ssh-key OTHER.pub` once per key)",
+                "  not for {}: the key is held by a login outside the demo; give these logins a key of their own",
                 names(&k.refused)
             )?;
         }

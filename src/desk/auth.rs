@@ -209,8 +209,8 @@ impl Desk {
         let Some(row) = self.store.staff_by_login(login).await? else {
             return Err(AuthError::UnknownKey.into());
         };
-        let key = self.store.staff_key_by_fingerprint(fingerprint).await?;
-        if key.is_none_or(|k| k.staff_id != row.id) {
+        let keys = self.store.staff_keys_by_fingerprint(fingerprint).await?;
+        if !keys.iter().any(|k| k.staff_id == row.id) {
             return Err(AuthError::UnknownKey.into());
         }
         if row.disabled {

@@ -306,6 +306,35 @@ impl Desk {
         require_admin(actor)?;
         let key = parse_public_key(key_text)?;
         let row = self.staff_row(login).await?;
+        // One key, one person: a key shared between staff would hide who connected. Only
+        // the demo logins of a demo database may share one (`privdesk demo --ssh-key`).
+        for held in self
+            .store
+            .staff_keys_by_fingerprint(&key.fingerprint)
+            .await?
+        {
+            if held.staff_id == row.id {
+                return Err(DeskError::Store(crate::store::StoreError::Conflict(
+                    format!(
+                        "the key {} is already registered for {}",
+                        key.fingerprint, row.login
+                    ),
+                )));
+            }
+            let holder = self.store.staff_by_id(held.staff_id).await?;
+            let both_demo =
+                row.demo && holder.as_ref().is_some_and(|h| h.demo) && self.is_demo().await?;
+            if !both_demo {
+                let who = holder.map_or_else(|| "another staff member".to_owned(), |h| h.login);
+                return Err(DeskError::Store(crate::store::StoreError::Conflict(
+                    format!(
+                        "the key {} is already registered for {who}: each staff member needs a key of their own \
+                     (a shared key would hide who connected)",
+                        key.fingerprint
+                    ),
+                )));
+            }
+        }
         let new = NewStaffKey {
             staff: row.id,
             algorithm: key.algorithm.clone(),

@@ -141,7 +141,8 @@ pub trait Store: Send + Sync {
     async fn staff_by_id(&self, id: StaffId) -> Result<Option<StaffRow>>;
     async fn list_staff(&self) -> Result<Vec<StaffRow>>;
     async fn staff_keys(&self, id: StaffId) -> Result<Vec<StaffKeyRow>>;
-    async fn staff_key_by_fingerprint(&self, fingerprint: &str) -> Result<Option<StaffKeyRow>>;
+    /// Every registration of a key (one per staff member holding it).
+    async fn staff_keys_by_fingerprint(&self, fingerprint: &str) -> Result<Vec<StaffKeyRow>>;
 
     // Accounts.
     async fn account(&self, id: AccountId) -> Result<Option<AccountRow>>;

@@ -889,14 +889,14 @@ impl crate::store::Store for DbStore {
             .collect()
     }
 
-    async fn staff_key_by_fingerprint(&self, fingerprint: &str) -> Result<Option<StaffKeyRow>> {
-        sqlx::query("SELECT * FROM staff_keys WHERE fingerprint = $1")
+    async fn staff_keys_by_fingerprint(&self, fingerprint: &str) -> Result<Vec<StaffKeyRow>> {
+        sqlx::query("SELECT * FROM staff_keys WHERE fingerprint = $1 ORDER BY id")
             .bind(fingerprint)
-            .fetch_optional(self.reader())
+            .fetch_all(self.reader())
             .await?
-            .as_ref()
+            .iter()
             .map(key_from_row)
-            .transpose()
+            .collect()
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<AccountRow>> {

@@ -376,8 +376,9 @@ fn the_real_binary_prints_the_demo_and_logs_no_personal_value() {
     assert!(stdout.contains("Client accounts: 60"), "{stdout}");
     assert!(stdout.contains("Requests: 150"), "{stdout}");
     assert!(
-        stdout.contains("SSH key SHA256:") && stdout.contains("registered for: agent"),
-        "{stdout}"
+        stdout.contains("SSH key SHA256:")
+            && stdout.contains("registered for: agent, oncall, supervisor, auditor, admin"),
+        "every demo login gets the key:\n{stdout}"
     );
     let out = run(&["demo"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("(reused;"));

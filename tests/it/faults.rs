@@ -60,8 +60,8 @@ impl Store for Faulty {
     async fn staff_keys(&self, id: StaffId) -> Result<Vec<StaffKeyRow>> {
         pass!(self, self.inner.staff_keys(id))
     }
-    async fn staff_key_by_fingerprint(&self, f: &str) -> Result<Option<StaffKeyRow>> {
-        pass!(self, self.inner.staff_key_by_fingerprint(f))
+    async fn staff_keys_by_fingerprint(&self, f: &str) -> Result<Vec<StaffKeyRow>> {
+        pass!(self, self.inner.staff_keys_by_fingerprint(f))
     }
     async fn account(&self, id: AccountId) -> Result<Option<AccountRow>> {
         pass!(self, self.inner.account(id))

@@ -549,3 +549,36 @@ both_backends!(
         td.finish().await;
     }
 );
+
+both_backends!(a_key_is_one_persons, |td: TestDesk| async move {
+    td.staff("anna", Role::Agent).await;
+    td.staff("boris", Role::Agent).await;
+    let shell = td.shell();
+    td.desk.add_staff_key(&shell, "anna", KEY).await.unwrap();
+    let again = td
+        .desk
+        .add_staff_key(&shell, "anna", KEY)
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("already registered for anna"),
+        "{again}"
+    );
+    // A real desk refuses to give the same key to a second person.
+    let shared = td
+        .desk
+        .add_staff_key(&shell, "boris", KEY)
+        .await
+        .unwrap_err();
+    assert!(
+        shared.to_string().contains("already registered for anna")
+            && shared.to_string().contains("key of their own"),
+        "{shared}"
+    );
+    let fp = privdesk::desk::staff::parse_public_key(KEY)
+        .unwrap()
+        .fingerprint;
+    assert!(td.desk.staff_for_key("boris", &fp).await.is_err());
+    assert!(td.desk.staff_for_key("anna", &fp).await.is_ok());
+    td.finish().await;
+});

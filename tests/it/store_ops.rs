@@ -353,27 +353,27 @@ both_backends!(staff_rows_keys_and_conflicts, |td: TestDesk| async move {
         (out.key_ids[0], "laptop", "ssh-ed25519")
     );
     let by_fp = store
-        .staff_key_by_fingerprint("SHA256:test-fingerprint")
+        .staff_keys_by_fingerprint("SHA256:test-fingerprint")
         .await
-        .unwrap()
         .unwrap();
-    assert_eq!(by_fp.staff_id, anna.id);
+    assert_eq!(by_fp.len(), 1);
+    assert_eq!(by_fp[0].staff_id, anna.id);
     assert!(
         store
-            .staff_key_by_fingerprint("SHA256:other")
+            .staff_keys_by_fingerprint("SHA256:other")
             .await
             .unwrap()
-            .is_none()
+            .is_empty()
     );
     assert_eq!(
         store.staff_by_id(anna.id).await.unwrap().unwrap().key_count,
         1
     );
-    // One key belongs to one member.
-    let boris = store.staff_by_login("boris").await.unwrap().unwrap();
+    // A key is registered once per member (the desk refuses sharing it between real
+    // staff; see staff_accounts::a_key_is_one_persons).
     let err = store
         .commit(commit(
-            vec![Mutation::AddStaffKey(key(boris.id))],
+            vec![Mutation::AddStaffKey(key(anna.id))],
             "staff.add_key",
         ))
         .await
@@ -382,6 +382,32 @@ both_backends!(staff_rows_keys_and_conflicts, |td: TestDesk| async move {
         matches!(&err, StoreError::Conflict(m) if m.contains("SHA256:test-fingerprint")),
         "{err}"
     );
+    let boris = store.staff_by_login("boris").await.unwrap().unwrap();
+    store
+        .commit(commit(
+            vec![Mutation::AddStaffKey(key(boris.id))],
+            "staff.add_key",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .staff_keys_by_fingerprint("SHA256:test-fingerprint")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    store
+        .commit(commit(
+            vec![Mutation::RemoveStaffKey {
+                staff: boris.id,
+                fingerprint: "SHA256:test-fingerprint".into(),
+            }],
+            "staff.remove_key",
+        ))
+        .await
+        .unwrap();
     // Removing a key ends live sessions (the generation moves) and removes only it.
     let remove = Mutation::RemoveStaffKey {
         staff: anna.id,

@@ -345,14 +345,13 @@ pub struct KeyOutcome {
     pub fingerprint: String,
     /// Demo staff who hold the key now (registered now or before).
     pub holders: Vec<Role>,
-    /// Demo staff the store refused it for: it keeps each key to one staff member
-    /// ("one key belongs to one member"), so only the first member without a key gets it.
+    /// Demo staff it could not be registered for (none, unless the database was changed
+    /// by hand: in a demo database the demo logins may share a key).
     pub refused: Vec<Role>,
 }
 
-/// Registers `key` for every demo staff member, as far as the store lets one key belong to
-/// several members. Members holding no key yet come first, so running the demo again with
-/// another key gives that key to the next member without one.
+/// Registers `key` for every demo staff member (demo logins of a demo database may share
+/// a key; real staff may not).
 async fn register_key(desk: &Desk, actor: &Actor, key: &str) -> Result<KeyOutcome> {
     let parsed = crate::desk::staff::parse_public_key(key)?;
     let mut out = KeyOutcome {
