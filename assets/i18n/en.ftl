@@ -342,7 +342,7 @@ notice-reveal_limit = { $staff } reached the hourly reveal limit { $request }
 notice-check_limit = { $staff } reached the check limit on { $request }
 confirm-ack = Acknowledge this notice? Your login and the time are recorded.
 done-ack = Acknowledged.
-input-audit-filter = Filter: actor= account= request= action= purpose= outcome= since= until=
+input-audit-filter = Filter: actor= account= action= purpose= outcome= since= until=
 input-access-report = Access report of account (e.g. A12)
 bad-account-id = An account id looks like A12.
 audit-filter-title = Audit log · { $filter }
@@ -359,3 +359,18 @@ span-short-minutes = { $n } min
 timeline-filed = filed ({ $channel })
 timeline-assigned = assigned to { $login }
 timeline-released = released
+confirm-erase = Execute the deletion { $id }: the personal data of { $account } and its key are destroyed for good, and the client loses the functions that need them. This cannot be undone. Press y to erase, n to stop.
+confirm-block = Execute the blocking { $id }: the personal data of { $account } is frozen (§14) until an unblocking.
+confirm-unblock = Execute the unblocking { $id }: the personal data of { $account } can be used again.
+confirm-contain = Contain { $id }: { $account } is locked (nobody can log in) and all its sessions end.
+confirm-grave-hint = This cannot be undone: press y to go ahead, or n / Esc to stop (Enter does not confirm it).
+confirm-hint-grave = y: yes, go ahead     n / Esc: no
+input-hint-check = Enter check · Esc cancel
+input-hint-search = Enter search · Esc cancel
+input-hint-filter = Enter apply (empty: everything) · Esc cancel
+audit-record-title = Audit record { $seq }
+confirm-hint-dismiss = Enter / Esc: close
+already-yours = It is already yours.
+confirm-take-over = { $login } holds { $id }. Take it over?
+queue-empty-plain = Nothing open here.
+details-title = Details

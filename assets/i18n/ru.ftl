@@ -47,7 +47,7 @@ queue-reset = Сбросы
 queue-compromise = Компрометация
 queue-subject = Запросы субъектов
 tab-counts = ({ $open })
-tab-counts-overdue = ({ $open }, просрочено { $overdue })
+tab-counts-overdue = ({ $open }, просроч. { $overdue })
 position = — { $n } из { $total }
 queue-empty = Здесь пусто. Нажмите c, чтобы снять фильтры.
 
@@ -348,7 +348,7 @@ notice-reveal_limit = { $staff } исчерпал часовой лимит ра
 notice-check_limit = { $staff } исчерпал лимит сверок по { $request }
 confirm-ack = Подтвердить уведомление? Ваш логин и время будут записаны.
 done-ack = Подтверждено.
-input-audit-filter = Фильтр: actor= account= request= action= purpose= outcome= since= until=
+input-audit-filter = Фильтр: actor= account= action= purpose= outcome= since= until=
 input-access-report = Отчёт о доступе к аккаунту (например, A12)
 bad-account-id = Номер аккаунта выглядит как A12.
 audit-filter-title = Журнал аудита · { $filter }
@@ -369,3 +369,18 @@ span-short-minutes = { $n } мин
 timeline-filed = зарегистрирован ({ $channel })
 timeline-assigned = назначен: { $login }
 timeline-released = освобождён
+confirm-erase = Исполнить удаление { $id }: персональные данные { $account } и его ключ будут уничтожены навсегда, клиент потеряет функции, которым они нужны. Отменить это нельзя. Нажмите y, чтобы удалить, n — чтобы отказаться.
+confirm-block = Исполнить блокирование { $id }: персональные данные { $account } замораживаются (§14) до разблокирования.
+confirm-unblock = Исполнить разблокирование { $id }: персональными данными { $account } снова можно пользоваться.
+confirm-contain = Локализовать { $id }: вход в { $account } закрывается, все его сеансы завершаются.
+confirm-grave-hint = Это необратимо: нажмите y, чтобы продолжить, или n / Esc, чтобы отказаться (Enter здесь не подтверждает).
+confirm-hint-grave = y: да, выполнить     n / Esc: нет
+input-hint-check = Enter сверить · Esc отмена
+input-hint-search = Enter искать · Esc отмена
+input-hint-filter = Enter применить (пусто: всё) · Esc отмена
+audit-record-title = Запись аудита { $seq }
+confirm-hint-dismiss = Enter / Esc: закрыть
+already-yours = Запрос уже ваш.
+confirm-take-over = { $id } в работе у { $login }. Забрать его себе?
+queue-empty-plain = Открытых запросов здесь нет.
+details-title = Подробности

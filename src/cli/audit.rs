@@ -35,22 +35,29 @@ pub enum AuditCmd {
     },
     /// List records, newest first.
     Log {
+        /// Only records of this actor: a staff login, or `USER@cli` for the command line.
         #[arg(long)]
         actor: Option<String>,
+        /// Only records about this account (A123).
         #[arg(long)]
         account: Option<AccountId>,
+        /// Only records about this request (#123 or 123).
         #[arg(long)]
         request: Option<RequestId>,
-        /// An action or a dotted prefix of one (e.g. `request`, `staff.add`).
+        /// An action or a dotted prefix of one (e.g. `request`, `field.reveal`, `staff.add`).
         #[arg(long)]
         action: Option<String>,
+        /// Only reveals made for this purpose (identify_client, protect_account,
+        /// service_message, fulfil_request).
         #[arg(long)]
         purpose: Option<String>,
-        /// Only records at or after this instant (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+        /// From this day (2026-11-01, in the provider's time zone) or instant (RFC 3339).
         #[arg(long)]
-        since: Option<jiff::Timestamp>,
+        since: Option<When>,
+        /// Before this day (its start) or instant.
         #[arg(long)]
-        until: Option<jiff::Timestamp>,
+        until: Option<When>,
+        /// At most this many records, newest first.
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -77,22 +84,26 @@ pub fn run(config: &Config, cmd: AuditCmd, out: &mut dyn Write) -> anyhow::Resul
                 until,
                 limit,
             } => {
+                let tz = desk.rules().tz.clone();
                 let filter = AuditFilter {
                     actor,
                     account,
                     request,
                     action,
                     purpose,
-                    since,
-                    until,
+                    since: since.map(|w| w.instant(&tz)).transpose()?,
+                    until: until.map(|w| w.instant(&tz)).transpose()?,
                     ..AuditFilter::default()
                 };
-                for r in desk
+                let records = desk
                     .store()
                     .audit_records(&filter, limit.clamp(1, 10_000))
-                    .await?
-                {
-                    writeln!(out, "{}", format_record(&r, &desk.rules().tz))?;
+                    .await?;
+                if records.is_empty() {
+                    writeln!(out, "No audit record matches.")?;
+                }
+                for r in &records {
+                    writeln!(out, "{}", format_record(r, &tz))?;
                 }
                 true
             }
@@ -203,4 +214,32 @@ async fn access(
         writeln!(out, "{}", format_record(r, &desk.rules().tz))?;
     }
     Ok(true)
+}
+
+/// A day (its start in the provider's time zone) or an instant, as `--since` / `--until`.
+#[derive(Clone, Copy, Debug)]
+pub enum When {
+    Day(jiff::civil::Date),
+    At(jiff::Timestamp),
+}
+
+impl std::str::FromStr for When {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(t) = s.parse::<jiff::Timestamp>() {
+            return Ok(When::At(t));
+        }
+        s.parse::<jiff::civil::Date>().map(When::Day).map_err(|_| {
+            format!("{s:?}: write a day as 2026-11-01 or an instant as 2026-11-01T09:00:00Z")
+        })
+    }
+}
+
+impl When {
+    fn instant(self, tz: &jiff::tz::TimeZone) -> anyhow::Result<jiff::Timestamp> {
+        Ok(match self {
+            When::At(t) => t,
+            When::Day(d) => d.to_zoned_datetime(tz.clone())?.timestamp(),
+        })
+    }
 }

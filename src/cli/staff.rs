@@ -34,7 +34,11 @@ pub enum StaffCmd {
     /// Change a member's role (their live sessions end).
     SetRole { login: String, role: Role },
     /// Set a member's language (en, ru, or none to follow the terminal).
-    SetLang { login: String, lang: String },
+    SetLang {
+        login: String,
+        #[arg(value_name = "LANG")]
+        language: String,
+    },
     /// Set a member's password.
     Passwd {
         login: String,
@@ -97,8 +101,8 @@ pub fn run(config: &Config, cmd: StaffCmd, out: &mut dyn Write) -> anyhow::Resul
                 desk.set_role(&actor, &login, role).await?;
                 writeln!(out, "{login} is now {role}")?;
             }
-            StaffCmd::SetLang { login, lang } => {
-                let lang = match lang.as_str() {
+            StaffCmd::SetLang { login, language } => {
+                let lang = match language.as_str() {
                     "none" | "" => None,
                     other => Some(other.parse::<Lang>()?),
                 };

@@ -48,6 +48,13 @@ pub fn settings(
 }
 
 pub fn run(config: &Config) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        anyhow::bail!(
+            "privdesk draws the desk in a terminal, and this is not one: run it in a terminal \
+             (staff connect with `privdesk serve` and SSH); for the command line see `privdesk --help`"
+        );
+    }
     let env = |k: &str| std::env::var(k).ok();
     let settings = settings(
         config,

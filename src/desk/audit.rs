@@ -52,6 +52,12 @@ impl Desk {
         account: crate::domain::account::AccountId,
     ) -> Result<Vec<AuditRecord>> {
         require_audit_reader(actor)?;
+        if self.store.account(account).await?.is_none() {
+            return Err(super::DeskError::NotFound {
+                what: "account",
+                id: account.to_string(),
+            });
+        }
         let mut out = vec![];
         let mut before = None;
         loop {

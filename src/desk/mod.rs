@@ -182,6 +182,8 @@ impl Desk {
     /// written nothing), then the database, checked to belong with the key store; then any
     /// key doomed by an interrupted erasure is destroyed.
     pub async fn open(config: &Config, calendar: Calendar) -> Result<Desk> {
+        store::check_scheme(&config.database_url)?;
+        store::check_scheme(&config.key_store_url)?;
         let source = keyring::master_key_source(
             config
                 .master_key_file_explicit
@@ -415,6 +417,8 @@ impl Desk {
         demo: bool,
         clock: Arc<dyn Clock>,
     ) -> Result<InitReport> {
+        store::check_scheme(&config.database_url)?;
+        store::check_scheme(&config.key_store_url)?;
         let source = keyring::master_key_source(
             config
                 .master_key_file_explicit

@@ -75,6 +75,18 @@ pub fn parse_public_key(text: &str) -> Result<ParsedKey> {
     })
 }
 
+/// An admin working in the desk may not lock themselves out (the last admin would need the
+/// command line to get back in); the command line, acting as the shell user, may.
+fn refuse_self(actor: &Actor, login: &str, what: &str) -> Result<()> {
+    if matches!(&actor.principal, crate::domain::staff::Principal::Staff { login: me, .. } if me.as_str() == login)
+    {
+        return Err(DeskError::Denied(format!(
+            "you may not {what} from the desk; another admin, or `privdesk staff` on the host, can"
+        )));
+    }
+    Ok(())
+}
+
 fn login_of(s: &str) -> Result<Login> {
     Login::parse(s).map_err(|e| DeskError::Invalid(e.to_string()))
 }
@@ -227,6 +239,7 @@ impl Desk {
 
     /// Changes a role; the member's live sessions end.
     pub async fn set_role(&self, actor: &Actor, login: &str, role: Role) -> Result<()> {
+        refuse_self(actor, login, "change your own role")?;
         let change = StaffChange {
             role: Some(role),
             bump_generation: true,
@@ -272,6 +285,9 @@ impl Desk {
 
     /// Disables a member (or enables again); disabling ends their live sessions.
     pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<()> {
+        if disabled {
+            refuse_self(actor, login, "disable your own account")?;
+        }
         let change = StaffChange {
             disabled: Some(disabled),
             bump_generation: disabled,

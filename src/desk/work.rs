@@ -138,12 +138,20 @@ impl Desk {
                     .await?,
             );
         }
+        // What the step does to the account, in the same transaction.
+        let erase = effects(r.kind, ek, r.account, &mut mutations, &mut detail);
         let audit = self
             .audit(actor, &format!("request.event.{}", ek.as_str()))
             .request(id)
             .account(r.account)
             .detail(detail);
         let out = self.commit(mutations, audit).await?;
+        if erase {
+            // The tombstone and the doomed key are committed; now destroy the key (a crash
+            // here is finished at the next start).
+            self.keys.destroy(r.account).await?;
+            self.store.forget_doomed(r.account).await?;
+        }
         out.requests
             .into_iter()
             .next()
@@ -473,6 +481,66 @@ impl Desk {
             .into_iter()
             .filter(|e| policy::allows(role, policy::event_action(view.kind, view.state, *e, own)))
             .collect()
+    }
+}
+
+/// The account changes a workflow step makes, pushed onto `mutations` (after the request's
+/// own change and timeline entry). Returns whether the account is being erased (its key
+/// is destroyed once the transaction commits).
+fn effects(
+    kind: RequestKind,
+    event: EventKind,
+    account: AccountId,
+    mutations: &mut Vec<Mutation>,
+    detail: &mut String,
+) -> bool {
+    match (kind, event) {
+        // Containment: nobody can log in, and every session ends (§4, §9).
+        (RequestKind::Compromise, EventKind::Contain) => {
+            mutations.push(Mutation::SetAccountFlags {
+                id: account,
+                locked: Some(true),
+                blocked: None,
+            });
+            mutations.push(Mutation::EndClientSessions { account });
+            detail.push_str(" account=locked sessions=ended");
+            false
+        }
+        (RequestKind::Compromise, EventKind::Restore) => {
+            mutations.push(Mutation::SetAccountFlags {
+                id: account,
+                locked: Some(false),
+                blocked: None,
+            });
+            detail.push_str(" account=unlocked");
+            false
+        }
+        // §14: blocking freezes the personal data; unblocking releases it.
+        (RequestKind::SubjectBlocking, EventKind::Execute) => {
+            mutations.push(Mutation::SetAccountFlags {
+                id: account,
+                locked: None,
+                blocked: Some(true),
+            });
+            detail.push_str(" account=blocked");
+            false
+        }
+        (RequestKind::SubjectUnblocking, EventKind::Execute) => {
+            mutations.push(Mutation::SetAccountFlags {
+                id: account,
+                locked: None,
+                blocked: Some(false),
+            });
+            detail.push_str(" account=unblocked");
+            false
+        }
+        // §14: deletion erases the personal data and destroys the account's key.
+        (RequestKind::SubjectDeletion, EventKind::Execute) => {
+            mutations.push(Mutation::EraseAccount { id: account });
+            detail.push_str(" account=erased");
+            true
+        }
+        _ => false,
     }
 }
 

@@ -84,6 +84,7 @@ pub trait KeyStore: Send + Sync {
 
 /// Opens the key store a URL names (`postgres://…`, or a SQLite path).
 pub async fn open(url: &str, create: bool) -> Result<Box<dyn KeyStore>> {
+    super::check_scheme(url)?;
     let ks: Box<dyn KeyStore> = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Box::new(PgKeyStore::connect(url).await?)
     } else {

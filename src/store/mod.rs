@@ -45,7 +45,7 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Conflict(String),
-    #[error("the database cannot be reached ({0}); the desk keeps retrying")]
+    #[error("the database cannot be reached: {0}")]
     Unavailable(String),
     #[error("the database holds a value privdesk cannot read: {0}")]
     Corrupt(String),
@@ -260,6 +260,7 @@ pub type DynStore = Arc<dyn Store>;
 /// Opens the store a database URL names: `sqlite://PATH` (or a bare path) or
 /// `postgres://…`. Applies migrations when `migrate` is set.
 pub async fn open(url: &str, migrate: bool) -> Result<DynStore> {
+    check_scheme(url)?;
     let store: DynStore = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Arc::new(postgres::PgStore::connect(url).await?)
     } else {
@@ -269,6 +270,16 @@ pub async fn open(url: &str, migrate: bool) -> Result<DynStore> {
         store.migrate().await?;
     }
     Ok(store)
+}
+
+/// Refuses a URL of an engine privdesk does not speak (rather than taking it for a path).
+pub fn check_scheme(url: &str) -> Result<()> {
+    match url.split_once("://").map(|(scheme, _)| scheme) {
+        None | Some("sqlite" | "postgres" | "postgresql") => Ok(()),
+        Some(other) => Err(StoreError::Unavailable(format!(
+            "{other}:// is not a database privdesk can use: give sqlite://PATH (or a path) or postgres://…"
+        ))),
+    }
 }
 
 /// A database URL with any password removed, for messages and logs.

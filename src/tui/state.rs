@@ -248,13 +248,24 @@ pub enum Confirmed {
     Enable(String),
     Unlock(String),
     AckNotice(i64),
+    TakeOver {
+        id: RequestId,
+        version: i64,
+    },
+    /// Nothing to do: the popup only shows something (an audit record in full).
+    Dismiss,
 }
 
 /// An event with the payload chosen so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PendingEvent {
+    /// A step that cannot be undone (erasing an account): confirmed with `y` only.
+    Grave(EventKind),
     Plain(EventKind),
-    Triage { severity: u8, leak: bool },
+    Triage {
+        severity: u8,
+        leak: bool,
+    },
     Refuse(RefusalReason),
     ProposeRefusal(LegalGround),
 }

@@ -197,3 +197,95 @@ fn init_staff_and_audit_from_the_shell() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("restore the key file"));
     assert!(!key.exists());
 }
+
+#[test]
+fn what_a_new_user_tripped_over_is_answered_clearly() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: &str| {
+        let mut c = privdesk(home.path());
+        c.args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    // Another engine's URL is refused, and nothing is created for it.
+    let out = run(&["--database-url", "mysql://db/x", "init"], "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("mysql:// is not a database"),
+        "{}",
+        text(&out)
+    );
+    assert!(!home.path().join("data/privdesk/master.key").exists());
+    assert!(run(&["init"], "").status.success());
+    assert!(
+        run(
+            &[
+                "staff",
+                "add",
+                "anna",
+                "--role",
+                "agent",
+                "--password-stdin"
+            ],
+            "a long enough password\n"
+        )
+        .status
+        .success()
+    );
+    // A member's language can be set and cleared.
+    let out = run(&["staff", "set-lang", "anna", "ru"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        run(&["staff", "set-lang", "anna", "none"], "")
+            .status
+            .success()
+    );
+    let out = run(&["staff", "set-lang", "anna", "de"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("expected en or ru"), "{}", text(&out));
+    // The audit log takes plain days, and says when nothing matches.
+    let out = run(
+        &["audit", "log", "--since", "2020-01-01", "--action", "staff"],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("staff.set_lang"), "{}", text(&out));
+    let out = run(&["audit", "log", "--actor", "nobody"], "");
+    assert!(
+        text(&out).contains("No audit record matches."),
+        "{}",
+        text(&out)
+    );
+    // An access report of an account that does not exist is an error, not "0 entries".
+    let out = run(&["audit", "access", "A999"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("account A999 does not exist"),
+        "{}",
+        text(&out)
+    );
+    // The desk's screens need a terminal, and say so.
+    let out = run(&[], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("draws the desk in a terminal"),
+        "{}",
+        text(&out)
+    );
+}

@@ -16,6 +16,7 @@ mod demo;
 mod desk_requests;
 mod docs;
 mod e2e;
+mod effects;
 mod faults;
 mod import;
 mod keys_and_erasure;

@@ -212,12 +212,29 @@ fn draw_work(app: &mut App, f: &mut Frame, area: Rect) {
 fn mode_before_help(w: &Work) -> Mode {
     if w.detail.is_some() {
         Mode::Detail
+    } else if w.audit.is_some() {
+        Mode::Audit
     } else {
         match &w.screen {
             Screen::Queues(_) => Mode::Queue,
             Screen::Staff(_) => Mode::Staff,
             Screen::Audit(_) => Mode::Audit,
         }
+    }
+}
+
+/// Whether a binding does anything for this session (a queue tab that exists, the
+/// supervisor's notices and audit log): help lists only those.
+pub(crate) fn applies(w: &Work, b: &super::keymap::Binding) -> bool {
+    use super::keymap::Action;
+    use crate::domain::policy::{Action as P, allows};
+    let role = w.staff.role;
+    match b.action {
+        Action::Tab(n) => matches!(&w.screen, Screen::Queues(q) if usize::from(n) <= q.tabs.len()),
+        Action::Notices => allows(role, P::AcknowledgeNotice),
+        Action::AuditLog => allows(role, P::ReadAudit) && !matches!(w.screen, Screen::Audit(_)),
+        Action::Back if b.mode == Mode::Audit => w.audit.is_some(),
+        _ => true,
     }
 }
 
@@ -310,4 +327,44 @@ fn draw_screen(app: &mut App, f: &mut Frame, area: Rect) {
         Screen::Staff(_) => super::admin::draw_staff(app, f, area),
         Screen::Audit(_) => super::admin::draw_audit(app, f, area),
     }
+}
+
+/// Our own text (messages, confirmations) wrapped at spaces into lines of `width` columns;
+/// a word longer than a line is cut where it must be.
+pub(crate) fn word_wrap(text: &str, width: usize) -> Vec<SafeText> {
+    if text.contains('\n') {
+        return text
+            .split('\n')
+            .flat_map(|line| word_wrap(line, width))
+            .collect();
+    }
+    let width = width.max(1);
+    let mut lines = vec![];
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if current.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{current} {word}")
+        };
+        if display_width(&sanitize_line(&candidate)) <= width {
+            current = candidate;
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(sanitize_line(&current));
+        }
+        let w = sanitize_line(word);
+        if display_width(&w) <= width {
+            word.clone_into(&mut current);
+        } else {
+            let mut pieces = wrap(&w, width);
+            current = pieces.pop().map(SafeText::into_string).unwrap_or_default();
+            lines.extend(pieces);
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(sanitize_line(&current));
+    }
+    lines
 }

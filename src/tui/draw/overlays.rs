@@ -5,10 +5,11 @@ use super::*;
 
 pub(super) fn draw_message(app: &App, f: &mut Frame, area: Rect, msg: &str) {
     let theme = app.settings.theme;
-    let r = centered(area, 70, 7);
+    let inner_w = usize::from(70.min(area.width).saturating_sub(4));
+    let height = u16::try_from(word_wrap(msg, inner_w).len() + 4).unwrap_or(7);
+    let r = centered(area, 70, height);
     f.render_widget(Clear, r);
-    let inner_w = usize::from(r.width.saturating_sub(4));
-    let mut lines: Vec<Line> = wrap(&sanitize_line(msg), inner_w)
+    let mut lines: Vec<Line> = word_wrap(msg, inner_w)
         .into_iter()
         .map(|l| Line::from(spans(&l, theme.base(), theme)))
         .collect();
@@ -81,12 +82,9 @@ pub(super) fn draw_login(app: &App, f: &mut Frame, area: Rect) {
     if form.busy {
         lines.push(Line::styled(app.t("login-checking"), theme.muted()));
     } else if let Some(e) = &form.error {
-        lines.push(Line::from(cell(
-            &sanitize_line(e),
-            usize::from(r.width.saturating_sub(4)),
-            theme.error(),
-            theme,
-        )));
+        for l in word_wrap(e, usize::from(r.width.saturating_sub(4))) {
+            lines.push(Line::from(spans(&l, theme.error(), theme)));
+        }
     } else {
         lines.push(Line::raw(""));
     }
@@ -100,18 +98,42 @@ pub(super) fn draw_login(app: &App, f: &mut Frame, area: Rect) {
 pub(super) fn draw_popup(app: &App, f: &mut Frame, area: Rect, p: &Popup) {
     let theme = app.settings.theme;
     match p {
-        Popup::Confirm { text, .. } => {
-            let r = centered(area, 64, 7);
-            f.render_widget(Clear, r);
-            let inner = usize::from(r.width.saturating_sub(4));
-            let mut lines: Vec<Line> = wrap(&sanitize_line(text), inner.max(1))
+        Popup::Confirm { text, action } => {
+            let width = 64.min(area.width);
+            let inner = usize::from(width.saturating_sub(4));
+            let mut lines: Vec<Line> = word_wrap(text, inner.max(1))
                 .into_iter()
                 .map(|l| Line::from(spans(&l, theme.base(), theme)))
                 .collect();
+            let grave = matches!(
+                action,
+                crate::tui::state::Confirmed::Event {
+                    event: crate::tui::state::PendingEvent::Grave(_),
+                    ..
+                }
+            );
             lines.push(Line::raw(""));
-            lines.push(Line::styled(app.t("confirm-hint"), theme.key()));
+            let hint = if grave {
+                "confirm-hint-grave"
+            } else if *action == crate::tui::state::Confirmed::Dismiss {
+                "confirm-hint-dismiss"
+            } else {
+                "confirm-hint"
+            };
+            lines.push(Line::styled(app.t(hint), theme.key()));
+            let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+            let r = centered(area, width, height);
+            f.render_widget(Clear, r);
             f.render_widget(
-                Paragraph::new(lines).block(boxed(&app.t("confirm-title"), theme, true)),
+                Paragraph::new(lines).block(boxed(
+                    &app.t(if *action == crate::tui::state::Confirmed::Dismiss {
+                        "details-title"
+                    } else {
+                        "confirm-title"
+                    }),
+                    theme,
+                    true,
+                )),
                 r,
             );
         }
@@ -124,7 +146,16 @@ pub(super) fn draw_popup(app: &App, f: &mut Frame, area: Rect, p: &Popup) {
                 .unwrap_or(20)
                 .min(area.height.saturating_sub(4))
                 + 3;
-            let r = centered(area, 56, h);
+            // Wide enough for the longest item (notices), within the window.
+            let longest = items
+                .iter()
+                .map(|(l, _)| l.chars().count())
+                .max()
+                .unwrap_or(0);
+            let width = u16::try_from(longest + 4)
+                .unwrap_or(u16::MAX)
+                .clamp(56, area.width.saturating_sub(2).max(56));
+            let r = centered(area, width, h);
             f.render_widget(Clear, r);
             let visible = usize::from(r.height.saturating_sub(3)).max(1);
             let offset = selected.saturating_sub(visible.saturating_sub(1));
@@ -151,7 +182,7 @@ pub(super) fn draw_popup(app: &App, f: &mut Frame, area: Rect, p: &Popup) {
             field,
             error,
             busy,
-            ..
+            kind,
         } => {
             let r = centered(area, 72, 8);
             f.render_widget(Clear, r);
@@ -174,7 +205,13 @@ pub(super) fn draw_popup(app: &App, f: &mut Frame, area: Rect, p: &Popup) {
             } else {
                 lines.push(Line::raw(""));
             }
-            lines.push(Line::styled(app.t("input-hint"), theme.muted()));
+            let hint = match kind {
+                crate::tui::state::InputKind::Note => "input-hint",
+                crate::tui::state::InputKind::Check(_) => "input-hint-check",
+                crate::tui::state::InputKind::AuditFilter => "input-hint-filter",
+                _ => "input-hint-search",
+            };
+            lines.push(Line::from(own(&app.t(hint), inner, theme.muted(), theme)));
             f.render_widget(Paragraph::new(lines).block(boxed(title, theme, true)), r);
         }
     }
@@ -185,7 +222,14 @@ pub(super) fn draw_help(app: &App, f: &mut Frame, area: Rect, mode: Mode, scroll
     let r = centered(area, 70, area.height.saturating_sub(2));
     f.render_widget(Clear, r);
     let mut lines = vec![];
-    for b in app.settings.keymap.help(mode) {
+    let Stage::Work(w) = &app.stage else { return };
+    for b in app
+        .settings
+        .keymap
+        .help(mode)
+        .into_iter()
+        .filter(|b| super::applies(w, b))
+    {
         let keys = b
             .keys
             .iter()
@@ -207,7 +251,12 @@ pub(super) fn draw_help(app: &App, f: &mut Frame, area: Rect, mode: Mode, scroll
         lines.push(Line::from(v));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(app.t("help-legend"), theme.muted()));
+    for l in word_wrap(
+        &app.t("help-legend"),
+        usize::from(r.width.saturating_sub(2)),
+    ) {
+        lines.push(Line::from(spans(&l, theme.muted(), theme)));
+    }
     f.render_widget(
         Paragraph::new(lines)
             .scroll((scroll, 0))
@@ -221,17 +270,16 @@ pub(super) fn draw_lock(app: &App, f: &mut Frame, area: Rect) {
     let Stage::Work(w) = &app.stage else { return };
     let Some(l) = &w.locked else { return };
     f.render_widget(Clear, area);
-    let r = centered(area, 64, 9);
+    let r = centered(area, 64, 11);
     let inner = usize::from(r.width.saturating_sub(4));
-    let mut lines = vec![
-        Line::from(own(
-            &app.ta("lock-text", &[("login", Arg::Str(w.staff.login.as_str()))]),
-            inner,
-            theme.base(),
-            theme,
-        )),
-        Line::raw(""),
-    ];
+    let mut lines: Vec<Line> = word_wrap(
+        &app.ta("lock-text", &[("login", Arg::Str(w.staff.login.as_str()))]),
+        inner,
+    )
+    .into_iter()
+    .map(|l| Line::from(spans(&l, theme.base(), theme)))
+    .collect();
+    lines.push(Line::raw(""));
     let typed = if l.password.value().is_empty() {
         String::new()
     } else {
@@ -250,7 +298,9 @@ pub(super) fn draw_lock(app: &App, f: &mut Frame, area: Rect) {
     if l.busy {
         lines.push(Line::styled(app.t("login-checking"), theme.muted()));
     } else if let Some(e) = &l.error {
-        lines.push(Line::from(own(e, inner, theme.error(), theme)));
+        for line in word_wrap(e, inner) {
+            lines.push(Line::from(spans(&line, theme.error(), theme)));
+        }
     }
     f.render_widget(
         Paragraph::new(lines).block(boxed(&app.t("lock-title"), theme, true)),

@@ -193,6 +193,8 @@ pub(super) fn draw_queue(app: &mut App, f: &mut Frame, area: Rect, queue: Queue)
     if list.rows.is_empty() {
         let key = if list.loading || !list.loaded {
             "loading"
+        } else if list.filter == crate::desk::requests::Filter::default() {
+            "queue-empty-plain"
         } else {
             "queue-empty"
         };

@@ -56,6 +56,18 @@ pub(super) fn audit_action(app: &mut App, a: Action) {
         Action::PageUp => h.selected = h.selected.saturating_sub(20),
         Action::Top => h.selected = 0,
         Action::Bottom => h.selected = len.saturating_sub(1),
+        Action::Open => {
+            if let Some(r) = h.records().get(h.selected) {
+                let text = record_text(&app.i18n, app.tasks.desk(), lang, r);
+                let title = app
+                    .i18n
+                    .tr(lang, "audit-record-title", &[("seq", Arg::Num(r.seq))]);
+                w.popup = Some(Popup::Confirm {
+                    text: format!("{title}\n{text}"),
+                    action: Confirmed::Dismiss,
+                });
+            }
+        }
         Action::Back => {
             if h.access.is_some() {
                 h.access = None;
@@ -139,4 +151,49 @@ pub(super) fn parse_audit_filter(text: &str) -> Result<crate::desk::AuditFilter,
         }
     }
     Ok(f)
+}
+
+/// An audit record in full, one field a line (field names and purposes, never values).
+fn record_text(
+    i18n: &crate::tui::i18n::I18n,
+    desk: &crate::desk::Desk,
+    lang: crate::domain::staff::Lang,
+    r: &crate::desk::AuditRecord,
+) -> String {
+    let d = &r.draft;
+    let tz = desk.rules().tz.clone();
+    let now = desk.now();
+    let mut lines = vec![
+        format!(
+            "{} · {} ({})",
+            i18n.datetime(lang, d.at, &tz, now),
+            d.actor,
+            d.source
+        ),
+        format!("{} · {}", d.action, d.outcome),
+    ];
+    if let Some(a) = d.account {
+        lines.push(format!("account {a}"));
+    }
+    if let Some(q) = d.request {
+        lines.push(format!("request {q}"));
+    }
+    if let Some(t) = &d.target {
+        lines.push(format!("target {t}"));
+    }
+    if !d.fields.is_empty() {
+        lines.push(format!("fields {}", d.fields));
+    }
+    if let Some(p) = &d.purpose {
+        lines.push(format!("purpose {p}"));
+    }
+    if !d.detail.is_empty() {
+        lines.push(d.detail.clone());
+    }
+    lines.push(format!("hash {}", hex_prefix(&r.hash)));
+    lines.join("\n")
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    hex::encode(&bytes[..bytes.len().min(12)]) + "…"
 }

@@ -86,12 +86,10 @@ pub(super) fn detail_action(app: &mut App, a: Action) {
             let Some(v) = &d.view else { return };
             let (id, version) = (v.id, v.version);
             match a {
-                Action::Take => app.tasks.spawn(move |dk| async move {
-                    Msg::Written {
-                        what: "done-taken",
-                        result: dk.take(&actor, id, version).await.map(|_| ()),
-                    }
-                }),
+                Action::Take => {
+                    let holder = v.assignee.as_ref().map(ToString::to_string);
+                    take(app, id, version, holder.as_deref());
+                }
                 Action::Release => {
                     let text = app.i18n.tr(
                         lang,

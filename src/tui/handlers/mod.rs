@@ -158,6 +158,13 @@ pub(crate) fn key(app: &mut App, k: KeyEvent) {
 
 /// Performs an action in the current mode.
 pub(crate) fn act(app: &mut App, a: Action) {
+    // Moving elsewhere retires the last status message.
+    if matches!(
+        a,
+        Action::Open | Action::Back | Action::Tab(_) | Action::NextTab | Action::PrevTab
+    ) {
+        app.status = None;
+    }
     let Stage::Work(w) = &mut app.stage else {
         return;
     };
@@ -206,5 +213,42 @@ fn common(app: &mut App, a: Action) -> bool {
             true
         }
         _ => false,
+    }
+}
+
+/// Takes a request: at once when nobody holds it; asks first when a colleague does; says so
+/// when it is already one's own.
+pub(super) fn take(
+    app: &mut App,
+    id: crate::domain::request::RequestId,
+    version: i64,
+    holder: Option<&str>,
+) {
+    let Stage::Work(w) = &mut app.stage else {
+        return;
+    };
+    let actor = w.actor.clone();
+    match holder {
+        Some(h) if h == w.staff.login.as_str() => {
+            let t = app.i18n.tr(w.lang, "already-yours", &[]);
+            app.set_status(t, false);
+        }
+        Some(h) => {
+            let text = app.i18n.tr(
+                w.lang,
+                "confirm-take-over",
+                &[("id", Arg::Str(&id.to_string())), ("login", Arg::Str(h))],
+            );
+            w.popup = Some(Popup::Confirm {
+                text,
+                action: Confirmed::TakeOver { id, version },
+            });
+        }
+        None => app.tasks.spawn(move |d| async move {
+            Msg::Written {
+                what: "done-taken",
+                result: d.take(&actor, id, version).await.map(|_| ()),
+            }
+        }),
     }
 }

@@ -11,11 +11,41 @@ pub(super) fn popup_confirm(app: &mut App, a: Action) {
     let Some(Popup::Confirm { action, .. }) = w.popup.take() else {
         return;
     };
-    if a != Action::Confirm {
+    if action == Confirmed::Dismiss {
         return;
+    }
+    // Enter confirms, except a step that cannot be undone: that takes `y`.
+    let grave = matches!(
+        action,
+        Confirmed::Event {
+            event: PendingEvent::Grave(_),
+            ..
+        }
+    );
+    match a {
+        Action::Confirm => {}
+        Action::Submit if !grave => {}
+        Action::Submit => {
+            w.popup = Some(Popup::Confirm {
+                text: String::new(),
+                action,
+            });
+            if let Some(Popup::Confirm { text, .. }) = &mut w.popup {
+                *text = app.i18n.tr(w.lang, "confirm-grave-hint", &[]);
+            }
+            return;
+        }
+        _ => return,
     }
     match action {
         Confirmed::Quit => app.quit_now(),
+        Confirmed::Dismiss => {}
+        Confirmed::TakeOver { id, version } => app.tasks.spawn(move |d| async move {
+            Msg::Written {
+                what: "done-taken",
+                result: d.take(&actor, id, version).await.map(|_| ()),
+            }
+        }),
         Confirmed::Release { id, version } => app.tasks.spawn(move |d| async move {
             Msg::Written {
                 what: "done-released",
@@ -24,7 +54,7 @@ pub(super) fn popup_confirm(app: &mut App, a: Action) {
         }),
         Confirmed::Event { id, version, event } => {
             let event = match event {
-                PendingEvent::Plain(k) => plain_event(k),
+                PendingEvent::Plain(k) | PendingEvent::Grave(k) => plain_event(k),
                 PendingEvent::Triage { severity, leak } => {
                     Severity::new(severity).ok().map(|severity| Event::Triage {
                         severity,
@@ -236,20 +266,46 @@ pub(super) fn popup_choice(app: &mut App, a: Action) {
                             });
                         }
                         _ => {
+                            use crate::domain::request::RequestKind as K;
+                            let kind =
+                                w.detail.as_ref().and_then(|d| d.view.as_ref()).map(|v| {
+                                    (v.kind, v.account.as_ref().map(|a| a.id.to_string()))
+                                });
+                            let account =
+                                kind.as_ref().and_then(|k| k.1.clone()).unwrap_or_default();
+                            // Steps that act on the account say what they do; the
+                            // irreversible one needs `y`, not Enter.
+                            let (key, grave) = match (kind.map(|k| k.0), k) {
+                                (Some(K::SubjectDeletion), EventKind::Execute) => {
+                                    ("confirm-erase", true)
+                                }
+                                (Some(K::SubjectBlocking), EventKind::Execute) => {
+                                    ("confirm-block", false)
+                                }
+                                (Some(K::SubjectUnblocking), EventKind::Execute) => {
+                                    ("confirm-unblock", false)
+                                }
+                                (Some(K::Compromise), EventKind::Contain) => {
+                                    ("confirm-contain", false)
+                                }
+                                _ => ("confirm-event", false),
+                            };
                             let text = tr(
-                                "confirm-event",
+                                key,
                                 &[
                                     ("event", Arg::Str(&label)),
                                     ("id", Arg::Str(&id.to_string())),
+                                    ("account", Arg::Str(&account)),
                                 ],
                             );
+                            let event = if grave {
+                                PendingEvent::Grave(k)
+                            } else {
+                                PendingEvent::Plain(k)
+                            };
                             w.popup = Some(Popup::Confirm {
                                 text,
-                                action: Confirmed::Event {
-                                    id,
-                                    version,
-                                    event: PendingEvent::Plain(k),
-                                },
+                                action: Confirmed::Event { id, version, event },
                             });
                         }
                     }

@@ -107,14 +107,15 @@ pub(super) fn queue_action(app: &mut App, a: Action) {
             }
         }
         Action::Take => {
-            if let Some(r) = q.list().and_then(|l| l.selected_row()) {
-                let (id, version) = (r.id, r.version);
-                app.tasks.spawn(move |d| async move {
-                    Msg::Written {
-                        what: "done-taken",
-                        result: d.take(&actor, id, version).await.map(|_| ()),
-                    }
-                });
+            let row = q.list().and_then(|l| l.selected_row()).map(|r| {
+                (
+                    r.id,
+                    r.version,
+                    r.assignee.as_ref().map(ToString::to_string),
+                )
+            });
+            if let Some((id, version, holder)) = row {
+                take(app, id, version, holder.as_deref());
             }
         }
         Action::ToggleMine
