@@ -159,11 +159,14 @@ pub(super) fn draw_queue(app: &mut App, f: &mut Frame, area: Rect, queue: Queue)
     let Some(list) = q.lists.get_mut(&queue) else {
         return;
     };
-    // Keep the selection on screen.
+    // Keep the selection on screen. Crossing an edge scrolls half a page at once, so a
+    // run of one-row moves redraws the list once per half page instead of on every key
+    // (every frame costs an SSH user bandwidth).
+    let half = (visible / 2).max(1);
     if list.selected < list.offset {
-        list.offset = list.selected;
+        list.offset = list.selected.saturating_sub(half.saturating_sub(1));
     } else if list.selected >= list.offset + visible {
-        list.offset = list.selected + 1 - visible;
+        list.offset = (list.selected + half + 1).saturating_sub(visible);
     }
     list.visible = visible;
     let (offset, selected) = (list.offset, list.selected);
