@@ -226,3 +226,64 @@ async fn nothing_changed_draws_nothing() {
     ui.press(key('j')).await;
     td.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_of_the_login_help_popups_and_lock() {
+    let td = TestDesk::new(Backend::Sqlite).await;
+    let (desk, staff) = desk_with_requests(&td).await;
+    // The login screen, with a wrong password.
+    let mut login = Ui {
+        app: App::new(
+            desk.clone(),
+            Arc::new(I18n::new().unwrap()),
+            settings(Some(Lang::En)),
+        ),
+        term: Terminal::new(TestBackend::new(80, 24)).unwrap(),
+    };
+    login.draw();
+    insta::assert_snapshot!("login_80x24", login.text());
+    for c in "agent".chars() {
+        login.press(key(c)).await;
+    }
+    login.press(code(KeyCode::Enter)).await;
+    for c in "wrong".chars() {
+        login.press(key(c)).await;
+    }
+    login.press(code(KeyCode::Enter)).await;
+    let text = login.text();
+    assert!(
+        text.contains("Wrong login or password.") && !text.contains("wrong"),
+        "{text}"
+    );
+    insta::assert_snapshot!("login_refused_80x24", text);
+    // Help, a choice, a confirmation, on a request.
+    let mut ui = Ui::signed_in(desk.clone(), staff[0].0.clone(), Some(Lang::En), 80, 24).await;
+    ui.press(code(KeyCode::Enter)).await;
+    ui.press(key('?')).await;
+    insta::assert_snapshot!("help_detail_80x24", ui.text());
+    ui.press(code(KeyCode::Esc)).await;
+    ui.press(key('e')).await;
+    insta::assert_snapshot!("choice_events_80x24", ui.text());
+    ui.press(code(KeyCode::Enter)).await;
+    insta::assert_snapshot!("confirm_event_80x24", ui.text());
+    ui.press(key('n')).await;
+    // The idle lock hides the work.
+    let generation = desk.staff_generation(&staff[0].0).await.unwrap();
+    let mut s = settings(Some(Lang::Ru));
+    s.idle_lock = Duration::ZERO;
+    let mut locked = Ui {
+        app: App::signed_in(
+            desk.clone(),
+            Arc::new(I18n::new().unwrap()),
+            s,
+            staff[0].0.clone(),
+            generation,
+        ),
+        term: Terminal::new(TestBackend::new(80, 24)).unwrap(),
+    };
+    locked.app.settle().await;
+    locked.app.on_tick();
+    locked.draw();
+    insta::assert_snapshot!("lock_ru_80x24", locked.text());
+    td.finish().await;
+}
