@@ -225,6 +225,46 @@ impl Touched {
     }
 }
 
+/// How an audit filter's action matches: the list finds `request` together with its
+/// sub-actions (`request.take`, …); counting a limit wants that one action only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ActionMatch {
+    Exact,
+    WithSubactions,
+}
+
+fn push_audit_filter(q: &mut sqlx::QueryBuilder<Db>, f: &AuditFilter, action: ActionMatch) {
+    if let Some(a) = &f.actor {
+        q.push(" AND actor = ").push_bind(a.clone());
+    }
+    if let Some(a) = f.account {
+        q.push(" AND account_id = ").push_bind(a.0);
+    }
+    if let Some(r) = f.request {
+        q.push(" AND request_id = ").push_bind(r.0);
+    }
+    if let Some(a) = &f.action {
+        if action == ActionMatch::Exact {
+            q.push(" AND action = ").push_bind(a.clone());
+        } else {
+            q.push(" AND (action = ").push_bind(a.clone());
+            q.push(" OR action LIKE ").push_bind(format!("{}.%", a.replace(['%', '_'], ""))).push(")");
+        }
+    }
+    if let Some(p) = &f.purpose {
+        q.push(" AND purpose = ").push_bind(p.clone());
+    }
+    if let Some(o) = &f.outcome {
+        q.push(" AND outcome = ").push_bind(o.clone());
+    }
+    if let Some(s) = f.since {
+        q.push(" AND at >= ").push_bind(ms(s));
+    }
+    if let Some(u) = f.until {
+        q.push(" AND at < ").push_bind(ms(u));
+    }
+}
+
 async fn bump_bucket(tx: &mut Tx, queue: i64, due_at: i64, delta: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO queue_buckets (queue, due_hour, open_count) VALUES ($1, $2, $3) \
@@ -1183,31 +1223,7 @@ impl crate::store::Store for DbStore {
 
     async fn audit_records(&self, f: &AuditFilter, limit: u32) -> Result<Vec<AuditRecord>> {
         let mut q = sqlx::QueryBuilder::<Db>::new("SELECT * FROM audit WHERE 1 = 1");
-        if let Some(a) = &f.actor {
-            q.push(" AND actor = ").push_bind(a.clone());
-        }
-        if let Some(a) = f.account {
-            q.push(" AND account_id = ").push_bind(a.0);
-        }
-        if let Some(r) = f.request {
-            q.push(" AND request_id = ").push_bind(r.0);
-        }
-        if let Some(a) = &f.action {
-            q.push(" AND (action = ").push_bind(a.clone());
-            q.push(" OR action LIKE ").push_bind(format!("{}.%", a.replace(['%', '_'], ""))).push(")");
-        }
-        if let Some(p) = &f.purpose {
-            q.push(" AND purpose = ").push_bind(p.clone());
-        }
-        if let Some(o) = &f.outcome {
-            q.push(" AND outcome = ").push_bind(o.clone());
-        }
-        if let Some(s) = f.since {
-            q.push(" AND at >= ").push_bind(ms(s));
-        }
-        if let Some(u) = f.until {
-            q.push(" AND at < ").push_bind(ms(u));
-        }
+        push_audit_filter(&mut q, f, ActionMatch::WithSubactions);
         if let Some(b) = f.before_seq {
             q.push(" AND seq < ").push_bind(b);
         }
@@ -1250,30 +1266,7 @@ impl crate::store::Store for DbStore {
 
     async fn audit_count(&self, f: &AuditFilter) -> Result<u64> {
         let mut q = sqlx::QueryBuilder::<Db>::new("SELECT count(*) FROM audit WHERE 1 = 1");
-        if let Some(a) = &f.actor {
-            q.push(" AND actor = ").push_bind(a.clone());
-        }
-        if let Some(a) = f.account {
-            q.push(" AND account_id = ").push_bind(a.0);
-        }
-        if let Some(r) = f.request {
-            q.push(" AND request_id = ").push_bind(r.0);
-        }
-        if let Some(a) = &f.action {
-            q.push(" AND action = ").push_bind(a.clone());
-        }
-        if let Some(p) = &f.purpose {
-            q.push(" AND purpose = ").push_bind(p.clone());
-        }
-        if let Some(o) = &f.outcome {
-            q.push(" AND outcome = ").push_bind(o.clone());
-        }
-        if let Some(s) = f.since {
-            q.push(" AND at >= ").push_bind(ms(s));
-        }
-        if let Some(u) = f.until {
-            q.push(" AND at < ").push_bind(ms(u));
-        }
+        push_audit_filter(&mut q, f, ActionMatch::Exact);
         let n: i64 = q.build_query_scalar().fetch_one(self.reader()).await?;
         Ok(to_u64(n))
     }
