@@ -15,7 +15,7 @@ use crate::domain::view::{
     Entry, ListRow, RequestView, Urgency, VerificationItem, ViewMode, Viewer,
 };
 use crate::domain::workflow::{self, State};
-use crate::store::{Cursor, Direction, IndexKindTag, ListQuery, RequestRow, RequesterTag};
+use crate::store::{Cursor, Direction, IndexKindTag, ListQuery, QueueRow, RequestRow, RequesterTag};
 
 use super::{Desk, DeskError, Keyring, Result, require};
 
@@ -134,7 +134,7 @@ impl Desk {
             .collect())
     }
 
-    async fn list_row(&self, viewer: &Viewer, r: &RequestRow) -> Result<ListRow> {
+    async fn list_row(&self, viewer: &Viewer, r: &QueueRow) -> Result<ListRow> {
         let blocked_viewer = Viewer::new(
             viewer.role,
             FieldContext {
@@ -587,7 +587,7 @@ impl Desk {
         let mut out = vec![];
         for r in self.store.requests_of_account(account).await?.iter().rev() {
             if queues.contains(&r.kind.queue()) {
-                out.push(self.list_row(&viewer, r).await?);
+                out.push(self.list_row(&viewer, &QueueRow::from(r)).await?);
             }
         }
         Ok(out)

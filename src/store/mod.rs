@@ -159,7 +159,7 @@ pub trait Store: Send + Sync {
 
     // Requests.
     async fn request(&self, id: RequestId) -> Result<Option<RequestRow>>;
-    async fn list_requests(&self, query: &ListQuery) -> Result<Vec<RequestRow>>;
+    async fn list_requests(&self, query: &ListQuery) -> Result<Vec<QueueRow>>;
     async fn queue_counts(&self, now: Timestamp) -> Result<Vec<QueueCount>>;
     /// Requests whose subject holds every token, newest first.
     async fn search_subjects(
@@ -167,7 +167,7 @@ pub trait Store: Send + Sync {
         tokens: &[String],
         queues: &[Queue],
         limit: u32,
-    ) -> Result<Vec<RequestRow>>;
+    ) -> Result<Vec<QueueRow>>;
     async fn requests_of_account(&self, account: AccountId) -> Result<Vec<RequestRow>>;
     async fn entries(&self, request: RequestId) -> Result<Vec<EntryRow>>;
     async fn verification_items(&self, request: RequestId) -> Result<Vec<VerificationRow>>;

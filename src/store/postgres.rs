@@ -96,10 +96,10 @@ impl PgStore {
         tokens: &[String],
         queues: &[Queue],
         limit: u32,
-    ) -> Result<Vec<RequestRow>> {
+    ) -> Result<Vec<QueueRow>> {
         let codes: Vec<i64> = queues.iter().map(|q| i64::from(q.code())).collect();
         let sql = format!(
-            "SELECT {REQUEST_COLUMNS}{REQUEST_FROM}WHERE r.subject_tokens @> $1 AND r.queue = ANY($2) \
+            "SELECT {QUEUE_COLUMNS}{QUEUE_FROM}WHERE r.subject_tokens @> $1 AND r.queue = ANY($2) \
              ORDER BY r.id DESC LIMIT $3"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -109,7 +109,7 @@ impl PgStore {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(request_from_row)
+            .map(queue_row_from_row)
             .collect()
     }
 

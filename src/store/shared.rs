@@ -17,7 +17,7 @@ use crate::store::audit::{AuditDraft, AuditFilter, AuditHead, AuditRecord, Chain
 use crate::store::{
     AccountCounts, AccountRow, ChangeNotice, Commit, CommitOutcome, ContactRow, Cursor, Direction, EntryRow,
     IdTable, IndexKindTag, ListQuery, LoginRow, Mutation, NoticeRow, NewAccount, NewRequest, QueueCount, RequestChange,
-    RequestRow, RequesterTag, Result, SessionRow, StaffChange, StaffKeyRow, StaffRow, StoreError,
+    QueueRow, RequestRow, RequesterTag, Result, SessionRow, StaffChange, StaffKeyRow, StaffRow, StoreError,
     VerificationRow,
 };
 
@@ -130,6 +130,33 @@ const REQUEST_COLUMNS: &str = "r.id, r.kind, r.account_id, r.requester_kind, r.r
     r.severity, r.leak, r.identity_verified, r.extended, r.updated_at, r.updated_by, \
     a.name_ct AS account_name_ct, a.kind AS account_kind, a.blocked AS account_blocked, \
     a.erased AS account_erased";
+
+const QUEUE_COLUMNS: &str = "r.id, r.kind, r.account_id, r.state, sa.login AS assignee_login, \
+    r.received_at, r.due_at, r.version, a.name_ct AS account_name_ct, a.kind AS account_kind, \
+    a.blocked AS account_blocked, a.erased AS account_erased";
+
+const QUEUE_FROM: &str =
+    " FROM requests r JOIN accounts a ON a.id = r.account_id LEFT JOIN staff sa ON sa.id = r.assignee_id ";
+
+fn queue_row_from_row(r: &DbRow) -> Result<QueueRow> {
+    let kind: String = r.try_get("kind")?;
+    let state: String = r.try_get("state")?;
+    let account_kind: String = r.try_get("account_kind")?;
+    Ok(QueueRow {
+        id: RequestId(r.try_get("id")?),
+        kind: RequestKind::parse(&kind).ok_or_else(|| corrupt("request kind", &kind))?,
+        account: AccountId(r.try_get("account_id")?),
+        state: State::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+        assignee_login: r.try_get("assignee_login")?,
+        received_at: ts(r.try_get("received_at")?)?,
+        due_at: ts(r.try_get("due_at")?)?,
+        version: r.try_get("version")?,
+        account_name: r.try_get("account_name_ct")?,
+        account_kind: AccountKind::parse(&account_kind).ok_or_else(|| corrupt("account kind", &account_kind))?,
+        account_blocked: r.try_get("account_blocked")?,
+        account_erased: r.try_get("account_erased")?,
+    })
+}
 
 const REQUEST_FROM: &str = " FROM requests r JOIN accounts a ON a.id = r.account_id \
     LEFT JOIN staff sa ON sa.id = r.assignee_id LEFT JOIN staff sp ON sp.id = r.prepared_by ";
@@ -1088,8 +1115,8 @@ impl crate::store::Store for DbStore {
             .transpose()
     }
 
-    async fn list_requests(&self, lq: &ListQuery) -> Result<Vec<RequestRow>> {
-        let mut q = sqlx::QueryBuilder::<Db>::new(format!("SELECT {REQUEST_COLUMNS}{REQUEST_FROM}WHERE r.queue = "));
+    async fn list_requests(&self, lq: &ListQuery) -> Result<Vec<QueueRow>> {
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!("SELECT {QUEUE_COLUMNS}{QUEUE_FROM}WHERE r.queue = "));
         q.push_bind(i64::from(lq.queue.code()));
         match lq.state {
             Some(s) => {
@@ -1121,7 +1148,7 @@ impl crate::store::Store for DbStore {
         }
         q.push(if desc { " ORDER BY r.due_at DESC, r.id DESC" } else { " ORDER BY r.due_at, r.id" });
         q.push(" LIMIT ").push_bind(i64::from(lq.limit));
-        q.build().fetch_all(self.reader()).await?.iter().map(request_from_row).collect()
+        q.build().fetch_all(self.reader()).await?.iter().map(queue_row_from_row).collect()
     }
 
     async fn queue_counts(&self, now: jiff::Timestamp) -> Result<Vec<QueueCount>> {
@@ -1159,7 +1186,7 @@ impl crate::store::Store for DbStore {
         Ok(out)
     }
 
-    async fn search_subjects(&self, tokens: &[String], queues: &[Queue], limit: u32) -> Result<Vec<RequestRow>> {
+    async fn search_subjects(&self, tokens: &[String], queues: &[Queue], limit: u32) -> Result<Vec<QueueRow>> {
         if tokens.is_empty() || queues.is_empty() {
             return Ok(vec![]);
         }

@@ -134,7 +134,7 @@ impl SqliteStore {
         tokens: &[String],
         queues: &[Queue],
         limit: u32,
-    ) -> Result<Vec<RequestRow>> {
+    ) -> Result<Vec<QueueRow>> {
         // Tokens are lower-case hex words; quoting each makes the MATCH an AND of exact terms.
         let matcher = tokens
             .iter()
@@ -149,9 +149,9 @@ impl SqliteStore {
         // the index's own rowid order, so the LIMIT stops the scan: otherwise SQLite walks a
         // queue's requests and runs the MATCH once per request (seconds at a million).
         let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "SELECT {REQUEST_COLUMNS} FROM subject_index s CROSS JOIN requests r ON r.id = s.rowid \
+            "SELECT {QUEUE_COLUMNS} FROM subject_index s CROSS JOIN requests r ON r.id = s.rowid \
              JOIN accounts a ON a.id = r.account_id LEFT JOIN staff sa ON sa.id = r.assignee_id \
-             LEFT JOIN staff sp ON sp.id = r.prepared_by WHERE subject_index MATCH "
+             WHERE subject_index MATCH "
         ));
         q.push_bind(matcher).push(" AND r.queue IN (");
         let mut sep = q.separated(", ");
@@ -164,7 +164,7 @@ impl SqliteStore {
             .fetch_all(&self.read)
             .await?
             .iter()
-            .map(request_from_row)
+            .map(queue_row_from_row)
             .collect()
     }
 

@@ -202,6 +202,44 @@ pub struct RequestRow {
     pub account_erased: bool,
 }
 
+/// One row of a queue page or a search: only what a list shows, so a page carries no
+/// subject or requester ciphertext and decodes a dozen columns, not thirty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueRow {
+    pub id: RequestId,
+    pub kind: RequestKind,
+    pub account: AccountId,
+    pub state: State,
+    pub assignee_login: Option<String>,
+    pub received_at: Timestamp,
+    pub due_at: Timestamp,
+    pub version: i64,
+    /// The account's sealed name, kind and flags.
+    pub account_name: Option<Vec<u8>>,
+    pub account_kind: AccountKind,
+    pub account_blocked: bool,
+    pub account_erased: bool,
+}
+
+impl From<&RequestRow> for QueueRow {
+    fn from(r: &RequestRow) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            account: r.account,
+            state: r.state,
+            assignee_login: r.assignee_login.clone(),
+            received_at: r.received_at,
+            due_at: r.due_at,
+            version: r.version,
+            account_name: r.account_name.clone(),
+            account_kind: r.account_kind,
+            account_blocked: r.account_blocked,
+            account_erased: r.account_erased,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntryRow {
     pub id: i64,

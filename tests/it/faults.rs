@@ -96,7 +96,7 @@ impl Store for Faulty {
     async fn request(&self, id: RequestId) -> Result<Option<RequestRow>> {
         pass!(self, self.inner.request(id))
     }
-    async fn list_requests(&self, q: &ListQuery) -> Result<Vec<RequestRow>> {
+    async fn list_requests(&self, q: &ListQuery) -> Result<Vec<QueueRow>> {
         pass!(self, self.inner.list_requests(q))
     }
     async fn queue_counts(&self, now: Timestamp) -> Result<Vec<QueueCount>> {
@@ -107,7 +107,7 @@ impl Store for Faulty {
         tokens: &[String],
         queues: &[Queue],
         limit: u32,
-    ) -> Result<Vec<RequestRow>> {
+    ) -> Result<Vec<QueueRow>> {
         pass!(self, self.inner.search_subjects(tokens, queues, limit))
     }
     async fn requests_of_account(&self, a: AccountId) -> Result<Vec<RequestRow>> {
