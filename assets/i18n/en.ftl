@@ -116,7 +116,7 @@ severity-1 = Severity 1 (1 hour)
 severity-2 = Severity 2 (4 hours)
 severity-3 = Severity 3 (1 working day)
 severity-4 = Severity 4 (3 working days)
-leak-yes = personal data leaked (regulator: 24 h / 72 h)
+leak-yes = personal data leaked
 leak-no = no personal-data leak
 
 reason-not_designated_contact = Not a designated contact (§4)
@@ -177,6 +177,8 @@ f-channel = Channel
 f-assignee = Assignee
 f-prepared-by = Prepared by
 f-severity = Severity
+f-leak-notice = Leak notice by
+f-leak-investigation = Findings by
 f-requester = Requester
 f-subject = Subject
 f-name = Name

@@ -117,7 +117,7 @@ severity-1 = Критичность 1 (1 час)
 severity-2 = Критичность 2 (4 часа)
 severity-3 = Критичность 3 (1 рабочий день)
 severity-4 = Критичность 4 (3 рабочих дня)
-leak-yes = утечка персональных данных (Роскомнадзор: 24 ч / 72 ч)
+leak-yes = утечка персональных данных
 leak-no = утечки персональных данных нет
 
 reason-not_designated_contact = Не доверенное лицо (§4)
@@ -178,6 +178,8 @@ f-channel = Канал
 f-assignee = Исполнитель
 f-prepared-by = Подготовил
 f-severity = Критичность
+f-leak-notice = Уведомить РКН
+f-leak-investigation = Итоги для РКН
 f-requester = Заявитель
 f-subject = Тема
 f-name = Имя

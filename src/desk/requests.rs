@@ -15,7 +15,9 @@ use crate::domain::view::{
     Entry, ListRow, RequestView, Urgency, VerificationItem, ViewMode, Viewer,
 };
 use crate::domain::workflow::{self, State};
-use crate::store::{Cursor, Direction, IndexKindTag, ListQuery, QueueRow, RequestRow, RequesterTag};
+use crate::store::{
+    Cursor, Direction, IndexKindTag, ListQuery, QueueRow, RequestRow, RequesterTag,
+};
 
 use super::{Desk, DeskError, Keyring, Result, require};
 
@@ -547,6 +549,15 @@ impl Desk {
             version: r.version,
             severity: r.severity.and_then(|s| workflow::Severity::new(s).ok()),
             personal_data_leak: r.personal_data_leak,
+            leak_deadlines: if r.personal_data_leak == Some(true) {
+                Some(self.rules.deadlines.leak(
+                    r.received_at,
+                    &self.rules.calendar,
+                    &self.rules.tz,
+                )?)
+            } else {
+                None
+            },
             identity_verified: r.identity_verified,
             extended: r.extended,
             prepared_by: r

@@ -101,9 +101,9 @@ impl Desk {
         {
             change.severity = Some(severity.level());
             change.personal_data_leak = Some(personal_data_leak);
-            change.due_at = Some(self.rules.deadlines.due(
-                r.kind,
-                Some(severity),
+            change.due_at = Some(self.rules.deadlines.compromise_due(
+                severity,
+                personal_data_leak,
                 r.received_at,
                 &self.rules.calendar,
                 &self.rules.tz,

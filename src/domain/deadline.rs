@@ -58,6 +58,16 @@ impl Default for Deadlines {
     }
 }
 
+/// The two regulator deadlines of a compromise that leaked personal data (152-FZ art. 21
+/// part 3.1), both counted from its detection: the receipt of the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeakDeadlines {
+    /// Notice of the leak to the regulator.
+    pub notice: Timestamp,
+    /// The result of the investigation to the regulator.
+    pub investigation: Timestamp,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeadlineError {
     #[error(transparent)]
@@ -94,6 +104,42 @@ impl Deadlines {
         tz: &TimeZone,
     ) -> Result<Timestamp, DeadlineError> {
         Ok(self.clock(kind, severity).due(calendar, received, tz)?)
+    }
+
+    /// The regulator's deadlines for a leak detected at `detected`.
+    pub fn leak(
+        &self,
+        detected: Timestamp,
+        calendar: &Calendar,
+        tz: &TimeZone,
+    ) -> Result<LeakDeadlines, DeadlineError> {
+        Ok(LeakDeadlines {
+            notice: self.leak_notice.due(calendar, detected, tz)?,
+            investigation: self.leak_investigation.due(calendar, detected, tz)?,
+        })
+    }
+
+    /// A triaged compromise report is due by its severity, and no later than the notice to
+    /// the regulator when personal data leaked.
+    pub fn compromise_due(
+        &self,
+        severity: Severity,
+        personal_data_leak: bool,
+        received: Timestamp,
+        calendar: &Calendar,
+        tz: &TimeZone,
+    ) -> Result<Timestamp, DeadlineError> {
+        let by_severity = self.due(
+            RequestKind::Compromise,
+            Some(severity),
+            received,
+            calendar,
+            tz,
+        )?;
+        if !personal_data_leak {
+            return Ok(by_severity);
+        }
+        Ok(by_severity.min(self.leak(received, calendar, tz)?.notice))
     }
 
     /// The due instant after the single extension of an account-state report.
@@ -212,6 +258,35 @@ mod tests {
             )
             .unwrap();
         assert_eq!(due, at("2026-01-02T00:30:00Z"));
+    }
+
+    #[test]
+    fn a_leak_brings_the_case_forward_to_the_regulator_notice() {
+        let cal = Calendar::embedded().unwrap();
+        let d = Deadlines::default();
+        // Received Fri 2026-05-08 12:00 MSK, before the Victory Day weekend.
+        let received = at("2026-05-08T09:00:00Z");
+        let low = Severity::new(4).unwrap();
+        let leak = d.leak(received, &cal, &moscow()).unwrap();
+        assert_eq!(leak.notice, at("2026-05-09T09:00:00Z"));
+        assert_eq!(leak.investigation, at("2026-05-11T09:00:00Z"));
+        // Severity 4 alone: three working days after the holidays (May 9-11 are off).
+        let plain = d
+            .compromise_due(low, false, received, &cal, &moscow())
+            .unwrap();
+        assert_eq!(plain, at("2026-05-14T20:59:59Z"));
+        // With a leak the case is due when the regulator must be told.
+        let leaked = d
+            .compromise_due(low, true, received, &cal, &moscow())
+            .unwrap();
+        assert_eq!(leaked, leak.notice);
+        // A severity whose clock is shorter than 24 hours keeps its own.
+        let urgent = Severity::new(1).unwrap();
+        assert_eq!(
+            d.compromise_due(urgent, true, received, &cal, &moscow())
+                .unwrap(),
+            at("2026-05-08T10:00:00Z")
+        );
     }
 
     #[test]

@@ -429,6 +429,8 @@ pub struct RequestView {
     pub version: i64,
     pub severity: Option<Severity>,
     pub personal_data_leak: Option<bool>,
+    /// The regulator's deadlines when the case leaked personal data.
+    pub leak_deadlines: Option<crate::domain::deadline::LeakDeadlines>,
     pub identity_verified: bool,
     pub extended: bool,
     pub prepared_by: Option<Login>,
@@ -459,6 +461,7 @@ impl RequestView {
             version: r.version,
             severity: None,
             personal_data_leak: None,
+            leak_deadlines: None,
             identity_verified: r.identity_verified,
             extended: r.extended,
             prepared_by: None,

@@ -116,3 +116,52 @@ both_backends!(steps_act_on_the_account, |td: TestDesk| async move {
     assert!(view.account.unwrap().flags.erased);
     td.finish().await;
 });
+
+both_backends!(
+    a_leak_sets_the_regulator_deadlines,
+    |td: TestDesk| async move {
+        let (_, oncall) = td.staff("oleg", Role::Oncall).await;
+        let a = td
+            .desk
+            .create_accounts(
+                &td.shell(),
+                &[sample_account("Ирина Ёлкина", "irina@example.org")],
+                "account.import",
+            )
+            .await
+            .unwrap()[0];
+        let rules = td.desk.rules();
+        let low = Severity::new(4).unwrap();
+        let mut dues = vec![];
+        for leak in [false, true] {
+            let case = file(&td, &oncall, a, RequestKind::Compromise).await;
+            step(
+                &td,
+                &oncall,
+                case,
+                Event::Triage {
+                    severity: low,
+                    personal_data_leak: leak,
+                },
+            )
+            .await;
+            let row = td.desk.store().request(case).await.unwrap().unwrap();
+            let view = td.desk.open_request(&oncall, case, None).await.unwrap();
+            let leak_deadlines = rules
+                .deadlines
+                .leak(row.received_at, &rules.calendar, &rules.tz)
+                .unwrap();
+            if leak {
+                // Due when the regulator must be told (24 h), not in three working days.
+                assert_eq!(row.due_at, leak_deadlines.notice);
+                assert_eq!(view.leak_deadlines, Some(leak_deadlines));
+            } else {
+                assert!(row.due_at > leak_deadlines.notice);
+                assert_eq!(view.leak_deadlines, None);
+            }
+            dues.push(row.due_at);
+        }
+        assert!(dues[1] < dues[0]);
+        td.finish().await;
+    }
+);

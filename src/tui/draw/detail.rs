@@ -144,6 +144,22 @@ pub(super) fn info_lines(app: &App, v: &RequestView, width: usize) -> Vec<Line<'
             theme.flag(),
         ));
     }
+    if let Some(leak) = &v.leak_deadlines {
+        for (label, at) in [
+            ("f-leak-notice", leak.notice),
+            ("f-leak-investigation", leak.investigation),
+        ] {
+            let mut text = app.i18n.datetime(lang, at, tz, now);
+            let mut style = theme.base();
+            if v.urgency != Urgency::Closed {
+                text = format!("{text} ({})", app.i18n.until(lang, at, now));
+                if at <= now {
+                    style = theme.overdue();
+                }
+            }
+            out.push(kv(app, &app.t(label), &text, width, style));
+        }
+    }
     if let Some(r) = &v.requester
         && let Some(l) = field_line(app, &app.t("f-requester"), r, width)
     {
