@@ -204,7 +204,7 @@ async fn access(
         (None, None) => anyhow::bail!("name the account (A123) or give --email"),
     };
     let actor = super::common::shell_actor();
-    let records = desk.access_report(&actor, account).await?;
+    let records = desk.access_report(&actor, account, true).await?;
     writeln!(
         out,
         "Access to the personal data of account {account}: {} entries",

@@ -23,7 +23,7 @@ impl Desk {
         record: bool,
     ) -> Result<AuditOverview> {
         require_audit_reader(actor)?;
-        let chain = self.store.verify_audit().await?;
+        let chain = self.audit_chain(record).await?;
         let records = self
             .store
             .audit_records(filter, limit.clamp(1, 1000))
@@ -32,6 +32,32 @@ impl Desk {
             self.commit(vec![], self.audit(actor, "audit.read")).await?;
         }
         Ok(AuditOverview { chain, records })
+    }
+}
+
+impl Desk {
+    /// The chain's state for an audit screen. Opening the screen (`full`) checks every
+    /// record; its live refreshes check only the records appended since the last intact
+    /// check, so an open screen does not reread millions of records on every change.
+    async fn audit_chain(&self, full: bool) -> Result<ChainReport> {
+        let known = if full {
+            None
+        } else {
+            self.audit_verified
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+        };
+        let chain = match &known {
+            Some(intact) => self.store.verify_audit_after(intact).await?,
+            None => self.store.verify_audit().await?,
+        };
+        *self
+            .audit_verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            chain.is_intact().then(|| chain.clone());
+        Ok(chain)
     }
 }
 
@@ -45,11 +71,14 @@ pub const ACCESS_ACTIONS: [&str; 4] = [
 
 impl Desk {
     /// Who looked at or revealed which fields of an account, when and why (the "who
-    /// accessed my data" part of the account-state report, §14). Reading it is recorded.
+    /// accessed my data" part of the account-state report, §14). Reading it is recorded
+    /// when `record` is set: once per opening, not on every live refresh of an open report
+    /// (the record itself changes the log, which would refresh it again).
     pub async fn access_report(
         &self,
         actor: &Actor,
         account: crate::domain::account::AccountId,
+        record: bool,
     ) -> Result<Vec<AuditRecord>> {
         require_audit_reader(actor)?;
         if self.store.account(account).await?.is_none() {
@@ -75,13 +104,15 @@ impl Desk {
             );
         }
         out.reverse();
-        self.commit(
-            vec![],
-            self.audit(actor, "audit.access_report")
-                .account(account)
-                .detail(format!("entries={}", out.len())),
-        )
-        .await?;
+        if record {
+            self.commit(
+                vec![],
+                self.audit(actor, "audit.access_report")
+                    .account(account)
+                    .detail(format!("entries={}", out.len())),
+            )
+            .await?;
+        }
         Ok(out)
     }
 }

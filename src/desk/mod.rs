@@ -156,6 +156,9 @@ pub struct Desk {
     rules: Rules,
     clock: Arc<dyn Clock>,
     hashing: Arc<Semaphore>,
+    /// The last intact verification of the audit chain, which refreshes of an open audit
+    /// screen continue from.
+    audit_verified: std::sync::Mutex<Option<crate::store::audit::ChainReport>>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -175,6 +178,7 @@ impl Desk {
             rules,
             clock,
             hashing: Arc::new(Semaphore::new(HASHING_SLOTS)),
+            audit_verified: std::sync::Mutex::new(None),
         }
     }
 

@@ -313,6 +313,16 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// Goes on from an intact report: the next record must follow its head.
+    pub fn resume(intact: &ChainReport) -> ChainVerifier {
+        ChainVerifier {
+            expected_seq: intact.head.seq + 1,
+            prev: intact.head.hash.clone(),
+            records: intact.records,
+            first_bad: None,
+        }
+    }
+
     /// Feeds the next record; returns false once a bad record was found.
     pub fn feed(&mut self, r: &AuditRecord) -> bool {
         if self.first_bad.is_some() {

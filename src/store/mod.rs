@@ -180,6 +180,9 @@ pub trait Store: Send + Sync {
     async fn audit_records(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditRecord>>;
     /// Recomputes the whole chain from the first record.
     async fn verify_audit(&self) -> Result<ChainReport>;
+    /// Checks the records appended after an intact report: a screen that verified the
+    /// chain once keeps it current without reading millions of records on every change.
+    async fn verify_audit_after(&self, intact: &ChainReport) -> Result<ChainReport>;
 
     /// [`Store::verify_audit`], then, if the chain is intact, compares it with a
     /// checkpoint printed earlier by `privdesk audit checkpoint`: records removed from the

@@ -881,6 +881,31 @@ impl DbStore {
         Ok(out)
     }
 
+    async fn verify_audit_from(&self, mut v: ChainVerifier, mut after: i64) -> Result<ChainReport> {
+        // The head is read first and the chain checked up to it: a record appended while
+        // the check runs (the desk at work) lies beyond it, and must not look like records
+        // removed from the end. A head's records commit with it, so all of them are there.
+        let head = crate::store::Store::audit_head(self).await?;
+        'pages: loop {
+            let rows = sqlx::query("SELECT * FROM audit WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000")
+                .bind(after)
+                .bind(head.seq)
+                .fetch_all(self.reader())
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let r = audit_from_row(row)?;
+                after = r.seq;
+                if !v.feed(&r) {
+                    break 'pages;
+                }
+            }
+        }
+        Ok(v.finish(&head))
+    }
+
     async fn fetch_requests(&self, sql: String, binds: Vec<i64>) -> Result<Vec<RequestRow>> {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in binds {
@@ -1265,30 +1290,11 @@ impl crate::store::Store for DbStore {
     }
 
     async fn verify_audit(&self) -> Result<ChainReport> {
-        // The head is read first and the chain checked up to it: a record appended while
-        // the check runs (the desk at work) lies beyond it, and must not look like records
-        // removed from the end. A head's records commit with it, so all of them are there.
-        let head = self.audit_head().await?;
-        let mut v = ChainVerifier::default();
-        let mut after = 0_i64;
-        'pages: loop {
-            let rows = sqlx::query("SELECT * FROM audit WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000")
-                .bind(after)
-                .bind(head.seq)
-                .fetch_all(self.reader())
-                .await?;
-            if rows.is_empty() {
-                break;
-            }
-            for row in &rows {
-                let r = audit_from_row(row)?;
-                after = r.seq;
-                if !v.feed(&r) {
-                    break 'pages;
-                }
-            }
-        }
-        Ok(v.finish(&head))
+        self.verify_audit_from(ChainVerifier::default(), 0).await
+    }
+
+    async fn verify_audit_after(&self, intact: &ChainReport) -> Result<ChainReport> {
+        self.verify_audit_from(ChainVerifier::resume(intact), intact.head.seq).await
     }
 
     async fn audit_count(&self, f: &AuditFilter) -> Result<u64> {

@@ -676,10 +676,12 @@ pub(crate) fn load_audit(tasks: &mut Tasks, actor: &Actor, h: &mut super::state:
     let a = actor.clone();
     if let Some((account, _)) = &h.access {
         let account = *account;
+        let record = !h.access_recorded;
+        h.access_recorded = true;
         tasks.spawn(move |d| async move {
             Msg::Access {
                 account,
-                result: d.access_report(&a, account).await,
+                result: d.access_report(&a, account, record).await,
             }
         });
         return;

@@ -195,6 +195,8 @@ pub struct AuditHome {
     pub filter_text: String,
     /// Showing the access report of this account instead of the log.
     pub access: Option<(AccountId, Vec<AuditRecord>)>,
+    /// Whether this opening of the access report is recorded yet.
+    pub access_recorded: bool,
 }
 
 impl Default for AuditHome {
@@ -213,6 +215,7 @@ impl AuditHome {
             filter: AuditFilter::default(),
             filter_text: String::new(),
             access: None,
+            access_recorded: false,
         }
     }
 

@@ -359,3 +359,55 @@ both_backends!(
         td.finish().await;
     }
 );
+
+both_backends!(
+    a_check_resumed_from_an_intact_report_sees_what_follows,
+    |td: TestDesk| async move {
+        history(&td).await;
+        let store = td.desk.store();
+        let intact = store.verify_audit().await.unwrap();
+        assert!(intact.is_intact());
+        // Nothing new: the same report.
+        assert_eq!(store.verify_audit_after(&intact).await.unwrap(), intact);
+        // Records appended since are counted and checked.
+        let (_, agent) = td.staff("boris", Role::Agent).await;
+        td.desk
+            .open_request(&agent, privdesk::domain::request::RequestId(1), None)
+            .await
+            .unwrap();
+        let later = store.verify_audit_after(&intact).await.unwrap();
+        assert!(later.is_intact());
+        assert_eq!(later, store.verify_audit().await.unwrap());
+        assert!(later.records > intact.records);
+        // An appended record edited is found by the resumed check.
+        let mut raw = td.raw(false).await;
+        raw.exec(&format!(
+            "UPDATE audit SET actor = 'mallory' WHERE seq = {}",
+            intact.head.seq + 1
+        ))
+        .await;
+        let (seq, why) = store
+            .verify_audit_after(&intact)
+            .await
+            .unwrap()
+            .first_bad
+            .unwrap();
+        assert_eq!(seq, intact.head.seq + 1);
+        assert!(why.contains("edited"), "{why}");
+        // Records cut from the end back past the intact report, with the head moved back.
+        raw.exec(&format!(
+            "DELETE FROM audit WHERE seq > {}",
+            intact.head.seq - 2
+        ))
+        .await;
+        raw.exec(&format!(
+        "UPDATE audit_head SET seq = {0}, hash = (SELECT hash FROM audit WHERE seq = {0}) WHERE id = 1",
+        intact.head.seq - 2
+    ))
+    .await;
+        let cut = store.verify_audit_after(&intact).await.unwrap();
+        assert!(!cut.is_intact(), "{cut:?}");
+        raw.close().await;
+        td.finish().await;
+    }
+);

@@ -131,6 +131,9 @@ impl Store for Faulty {
     async fn verify_audit(&self) -> Result<ChainReport> {
         pass!(self, self.inner.verify_audit())
     }
+    async fn verify_audit_after(&self, intact: &ChainReport) -> Result<ChainReport> {
+        pass!(self, self.inner.verify_audit_after(intact))
+    }
     async fn audit_count(&self, f: &AuditFilter) -> Result<u64> {
         pass!(self, self.inner.audit_count(f))
     }

@@ -399,10 +399,10 @@ both_backends!(
             .await
             .unwrap();
         assert!(
-            td.desk.access_report(&agent, a).await.is_err(),
+            td.desk.access_report(&agent, a, true).await.is_err(),
             "agents do not read the audit log"
         );
-        let report = td.desk.access_report(&auditor, a).await.unwrap();
+        let report = td.desk.access_report(&auditor, a, true).await.unwrap();
         let actions: Vec<(&str, &str)> = report
             .iter()
             .map(|r| (r.draft.actor.as_str(), r.draft.action.as_str()))

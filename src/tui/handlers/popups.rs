@@ -438,6 +438,7 @@ pub(super) fn popup_input(app: &mut App, a: Action) {
                             w.popup = None;
                             let Some(h) = w.audit_home_mut() else { return };
                             h.access = Some((account, vec![]));
+                            h.access_recorded = false;
                             h.selected = 0;
                             crate::tui::app::load_audit(&mut app.tasks, &actor, h);
                         }
