@@ -14,7 +14,9 @@ use crate::domain::request::{RequestId, RequestKind};
 use crate::domain::staff::{Actor, Role};
 use crate::domain::view::{FieldView, Viewer};
 use crate::store::audit::Outcome;
-use crate::store::{AccountRow, AuditFilter, IndexKindTag, Mutation, NewNotice, RequestRow};
+use crate::store::{AccountRow, AuditFilter, Mutation, NewNotice, RequestRow};
+
+use zeroize::Zeroizing;
 
 use super::{Desk, DeskError, Keyring, Result, require};
 
@@ -62,10 +64,13 @@ const CHECK: &str = "field.check";
 
 impl Desk {
     /// The request, its account, the role and the field situation for a look past a mask.
+    /// A refusal by the queue rule is recorded like any other refused look.
     async fn situation(
         &self,
         actor: &Actor,
         id: RequestId,
+        action: &str,
+        target: Target,
     ) -> Result<(RequestRow, AccountRow, Role, FieldContext)> {
         let r = self
             .store
@@ -75,7 +80,14 @@ impl Desk {
                 what: "request",
                 id: id.to_string(),
             })?;
-        let role = require(actor, Action::ViewQueue(r.kind.queue()))?;
+        let role = match require(actor, Action::ViewQueue(r.kind.queue())) {
+            Ok(role) => role,
+            Err(e) => {
+                self.refuse(actor, &r, action, target, "not_your_queue", None)
+                    .await?;
+                return Err(e);
+            }
+        };
         let a = self
             .store
             .account(r.account)
@@ -193,7 +205,7 @@ impl Desk {
         target: Target,
         purpose: Purpose,
     ) -> Result<FieldView> {
-        let (r, a, role, ctx) = self.situation(actor, id).await?;
+        let (r, a, role, ctx) = self.situation(actor, id, REVEAL, target).await?;
         if matches!(target, Target::ContactPassphrase(_)) {
             return Err(self
                 .refuse(actor, &r, REVEAL, target, "never_revealed", None)
@@ -264,7 +276,7 @@ impl Desk {
         target: Target,
         typed: Secret<String>,
     ) -> Result<bool> {
-        let (r, a, role, ctx) = self.situation(actor, id).await?;
+        let (r, a, role, ctx) = self.situation(actor, id, CHECK, target).await?;
         if !field_access(role, target.field(), ctx).check {
             let why = if a.flags.blocked {
                 "blocked"
@@ -293,36 +305,18 @@ impl Desk {
                 .refuse(actor, &r, CHECK, target, "attempts_exceeded", Some(notice))
                 .await?);
         }
-        let by_index = |kind: IndexKind, tag: IndexKindTag, normalized: String| async move {
-            let ids = self
-                .store
-                .accounts_by_index(tag, &self.keys.blind(kind, &normalized))
-                .await?;
-            Ok::<bool, DeskError>(ids.contains(&a.id))
-        };
-        let not_a = |what: &str| {
-            DeskError::Invalid(format!("what was typed is not {what}; nothing was checked"))
-        };
         let matched = match target {
-            Target::Email => {
-                let e = normalize::email(typed.expose()).map_err(|_| not_a("an email address"))?;
-                by_index(IndexKind::Email, IndexKindTag::Email, e).await?
+            Target::Email | Target::ContactEmail(_) => {
+                self.typed_matches(actor, (&r, &a), target, &typed, Normal::Email)
+                    .await?
             }
-            Target::Phone => {
-                let p = normalize::phone(typed.expose()).map_err(|_| not_a("a phone number"))?;
-                by_index(IndexKind::Phone, IndexKindTag::Phone, p).await?
+            Target::Phone | Target::ContactPhone(_) => {
+                self.typed_matches(actor, (&r, &a), target, &typed, Normal::Phone)
+                    .await?
             }
             Target::TaxId => {
-                let t = normalize::tax_id(typed.expose()).map_err(|_| not_a("a tax id"))?;
-                by_index(IndexKind::TaxId, IndexKindTag::TaxId, t).await?
-            }
-            Target::ContactEmail(_) => {
-                let e = normalize::email(typed.expose()).map_err(|_| not_a("an email address"))?;
-                by_index(IndexKind::ContactEmail, IndexKindTag::ContactEmail, e).await?
-            }
-            Target::ContactPhone(_) => {
-                let p = normalize::phone(typed.expose()).map_err(|_| not_a("a phone number"))?;
-                by_index(IndexKind::ContactPhone, IndexKindTag::ContactPhone, p).await?
+                self.typed_matches(actor, (&r, &a), target, &typed, Normal::TaxId)
+                    .await?
             }
             Target::ContactPassphrase(_) => match self.sealed(&r, &a, target).await? {
                 None => {
@@ -362,15 +356,88 @@ impl Desk {
                 ));
             }
         };
+        self.checked(actor, &r, target, matched).await
+    }
+
+    /// Records a check's outcome (match or not, never the value) and returns it.
+    async fn checked(
+        &self,
+        actor: &Actor,
+        r: &RequestRow,
+        target: Target,
+        matched: bool,
+    ) -> Result<bool> {
         let audit = self
             .audit(actor, CHECK)
-            .request(id)
+            .request(r.id)
             .account(r.account)
             .target(target.audit_name())
             .field_names(&[target.field()])
             .detail(if matched { "match" } else { "no_match" });
         self.commit(vec![], audit).await?;
         Ok(matched)
+    }
+
+    /// Compares what was typed, normalised as stored values are, with the value stored in
+    /// the target itself (this account's field, or this designated contact's), in constant
+    /// time. The stored value is opened only here and wiped after the comparison. Typed
+    /// text that cannot be such a value is refused, and the refusal recorded.
+    async fn typed_matches(
+        &self,
+        actor: &Actor,
+        (r, a): (&RequestRow, &AccountRow),
+        target: Target,
+        typed: &Secret<String>,
+        normal: Normal,
+    ) -> Result<bool> {
+        let Ok(given) = normal.apply(typed.expose()).map(Zeroizing::new) else {
+            self.refuse(actor, r, CHECK, target, "malformed_input", None)
+                .await?;
+            return Err(DeskError::Invalid(format!(
+                "what was typed is not {}; nothing was checked",
+                normal.what()
+            )));
+        };
+        let Some((blob, table, column, row)) = self.sealed(r, a, target).await? else {
+            return Ok(false);
+        };
+        let key = self.keys.data_key(r.account).await?;
+        let stored = Keyring::open_value(&key, r.account, table, column, row, &blob)?;
+        let stored = Zeroizing::new(
+            normal
+                .apply(stored.expose())
+                .unwrap_or_else(|_| stored.expose().clone()),
+        );
+        Ok(crate::crypto::constant_time_eq(
+            stored.as_bytes(),
+            given.as_bytes(),
+        ))
+    }
+}
+
+/// How a typed value is normalised before it is compared.
+#[derive(Clone, Copy)]
+enum Normal {
+    Email,
+    Phone,
+    TaxId,
+}
+
+impl Normal {
+    fn apply(self, s: &str) -> std::result::Result<String, normalize::NormalizeError> {
+        match self {
+            Normal::Email => normalize::email(s),
+            Normal::Phone => normalize::phone(s),
+            Normal::TaxId => normalize::tax_id(s),
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Normal::Email => "an email address",
+            Normal::Phone => "a phone number",
+            Normal::TaxId => "a tax id",
+        }
     }
 }
 

@@ -776,7 +776,8 @@ async fn apply_mutation(
         }
         Mutation::InsertNotice(n) => {
             sqlx::query(
-                "INSERT INTO notices (at, kind, staff, request_id, detail) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO notices (at, kind, staff, request_id, detail) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(now)
             .bind(n.kind.as_str())

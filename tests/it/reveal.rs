@@ -171,7 +171,8 @@ both_backends!(
                 .iter()
                 .filter(|r| r.draft.outcome == "refused")
                 .count(),
-            5
+            6,
+            "every refusal is on record, the on-call's on a queue not theirs too"
         );
         for r in &records {
             let line = format!("{:?}", r.draft);
@@ -227,6 +228,22 @@ both_backends!(
             err.to_string().contains("limit of 2 reveals an hour"),
             "{err}"
         );
+        // Pushing again adds no second open notice; every refusal is in the audit log.
+        assert!(
+            desk.reveal(&agent, reset, Target::Phone, Purpose::IdentifyClient)
+                .await
+                .is_err()
+        );
+        let refused = desk
+            .store()
+            .audit_count(&AuditFilter {
+                action: Some("field.reveal".into()),
+                outcome: Some("refused".into()),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(refused, 2);
         let open = desk.notices(&sup, true, 10).await.unwrap();
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].kind, "reveal_limit");
@@ -301,6 +318,20 @@ both_backends!(
             check(Target::Email, "not an email").await.is_err(),
             "a malformed value is not a check"
         );
+        let malformed = desk
+            .store()
+            .audit_records(
+                &AuditFilter {
+                    action: Some("field.check".into()),
+                    outcome: Some("refused".into()),
+                    ..AuditFilter::default()
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(malformed.len(), 1, "the refusal is recorded");
+        assert_eq!(malformed[0].draft.detail, "malformed_input");
         assert!(
             !check(Target::Phone, "+7 903 555-01-01").await.unwrap(),
             "the contact's phone is not the account's"
@@ -471,3 +502,59 @@ pub async fn fail_audit_inserts(td: &TestDesk, action: &str) {
         }
     }
 }
+
+both_backends!(
+    a_contact_check_compares_with_that_contact_only,
+    |td: TestDesk| async move {
+        let (_, agent) = td.staff("anna", Role::Agent).await;
+        let mut input = AccountInput {
+            external_id: None,
+            kind: AccountKind::LegalEntity,
+            name: Personal::from("ООО «Вектор»"),
+            email: Some(Personal::from("info@vector.example")),
+            phone: None,
+            postal_address: None,
+            tax_id: None,
+            admin_logins: vec![],
+            contacts: vec![],
+            flags: AccountFlags::default(),
+            login_history: vec![],
+            sessions: vec![],
+        };
+        for (name, email, phone) in [
+            ("Ольга", "olga@vector.example", "+79035550101"),
+            ("Пётр", "petr@vector.example", "+79035550202"),
+        ] {
+            input.contacts.push(ContactInput {
+                name: Some(Personal::from(name)),
+                email: Some(Personal::from(email)),
+                phone: Some(Personal::from(phone)),
+                passphrase_hash: None,
+            });
+        }
+        let a = td
+            .desk
+            .create_accounts(&td.shell(), &[input], "account.import")
+            .await
+            .unwrap()[0];
+        let contacts = td.desk.store().contacts(a).await.unwrap();
+        let (olga, petr) = (contacts[0].id, contacts[1].id);
+        let reset = file(&td, &agent, a, RequestKind::PasswordReset).await;
+        let desk = limited(&td, 30, 30);
+        let check = |t: Target, v: &str| {
+            let desk = desk.clone();
+            let agent = agent.clone();
+            let v = v.to_owned();
+            async move { desk.check(&agent, reset, t, Secret::new(v)).await.unwrap() }
+        };
+        assert!(check(Target::ContactEmail(olga), "OLGA@vector.example").await);
+        assert!(
+            !check(Target::ContactEmail(olga), "petr@vector.example").await,
+            "another contact's address is not this contact's"
+        );
+        assert!(check(Target::ContactEmail(petr), "petr@vector.example").await);
+        assert!(check(Target::ContactPhone(petr), "8 903 555-02-02").await);
+        assert!(!check(Target::ContactPhone(olga), "8 903 555-02-02").await);
+        td.finish().await;
+    }
+);
