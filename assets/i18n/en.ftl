@@ -7,6 +7,7 @@ span-days = { $n ->
     }
 span-hours = { $n } h
 span-minutes = { $n } min
+span-seconds = { $n } s
 deadline-in = in { $span }
 deadline-overdue = overdue { $span }
 
@@ -303,9 +304,9 @@ key-enable = enable
 key-unlock = unlock
 
 ## The SSH server (src/ssh)
-ssh-shutdown = The desk's server is shutting down. Nothing was lost; connect again in a minute.
-ssh-idle = Disconnected after { $minutes } minutes without a key pressed. Connect again to go on.
-ssh-lifetime = This session reached its longest allowed length ({ $hours } h). Connect again to go on.
+ssh-shutdown = The desk's server is shutting down. Everything you saved is kept; a note or reply you had not saved is not. Connect again in a minute.
+ssh-idle = Disconnected after { $span } without a key pressed. Connect again to go on.
+ssh-lifetime = This session reached its longest allowed length ({ $span }). Connect again to go on.
 ssh-full = All { $n } sessions of this desk are in use. Try again later, or ask an admin to raise ssh.max_sessions.
 ssh-no-pty = This server offers only the interactive desk: connect from a terminal (ssh -t).
 ssh-no-exec = Commands are not run here: this server offers only the interactive desk (connect without a command).

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::domain::staff::{Lang, Staff};
 use crate::tui::Settings;
-use crate::tui::i18n::I18n;
+use crate::tui::i18n::{Arg, I18n};
 
 /// The language a session's screen uses: `--lang`, else the member's own, else the
 /// client's locale, else the configuration's (the same order as the App's).
@@ -44,19 +44,17 @@ impl Closing {
         idle_disconnect: Duration,
         max_lifetime: Duration,
     ) -> String {
-        let mins = |d: Duration| i64::try_from(d.as_secs().div_ceil(60)).unwrap_or(i64::MAX);
-        let hours = |d: Duration| i64::try_from(d.as_secs().div_ceil(3600)).unwrap_or(i64::MAX);
         match self {
             Closing::Shutdown => i18n.tr(lang, "ssh-shutdown", &[]),
             Closing::Idle => i18n.tr(
                 lang,
                 "ssh-idle",
-                &[("minutes", mins(idle_disconnect).into())],
+                &[("span", Arg::Str(&i18n.span(lang, idle_disconnect)))],
             ),
             Closing::Lifetime => i18n.tr(
                 lang,
                 "ssh-lifetime",
-                &[("hours", hours(max_lifetime).into())],
+                &[("span", Arg::Str(&i18n.span(lang, max_lifetime)))],
             ),
             Closing::Revoked => i18n.tr(lang, "session-ended", &[]),
         }
@@ -85,6 +83,24 @@ mod tests {
                 );
                 assert!(!m.starts_with("ssh-") && !m.is_empty(), "{m}");
             }
+            let idle = Closing::Idle.message(
+                &i18n,
+                lang,
+                Duration::from_secs(90),
+                Duration::from_secs(240),
+            );
+            let life = Closing::Lifetime.message(
+                &i18n,
+                lang,
+                Duration::from_secs(90),
+                Duration::from_secs(240),
+            );
+            let (m90, m4) = match lang {
+                Lang::En => ("1 min 30 s", "(4 min)"),
+                Lang::Ru => ("1 мин 30 с", "(4 мин)"),
+            };
+            assert!(idle.contains(m90), "{idle}");
+            assert!(life.contains(m4), "{life}");
             for key in [
                 "ssh-full",
                 "ssh-no-pty",

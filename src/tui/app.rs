@@ -416,7 +416,11 @@ impl App {
 
     /// Handles one input event.
     pub fn on_input(&mut self, input: Input) {
-        self.last_input = Instant::now();
+        // A resize is not someone at the keyboard (a repaint after a stalled connection
+        // comes as one too): it does not hold off the idle lock.
+        if !matches!(input, Input::Resize(..)) {
+            self.last_input = Instant::now();
+        }
         self.dirty = true;
         match input {
             Input::Key(k) if k.kind == KeyEventKind::Press || k.kind == KeyEventKind::Repeat => {

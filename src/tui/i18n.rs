@@ -163,6 +163,26 @@ impl I18n {
         }
     }
 
+    /// A configured length, exactly: `90 s`, `4 min`, `1 h 30 min`, `2 дня 3 ч`.
+    pub fn span(&self, lang: Lang, d: std::time::Duration) -> String {
+        let s = d.as_secs();
+        if s < 60 {
+            return self.tr(lang, "span-seconds", &[("n", s.into())]);
+        }
+        let parts = [
+            ("span-days", s / 86_400),
+            ("span-hours", s % 86_400 / 3_600),
+            ("span-minutes", s % 3_600 / 60),
+            ("span-seconds", s % 60),
+        ];
+        parts
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(key, n)| self.tr(lang, key, &[("n", (*n).into())]))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Time to a deadline: `in 3 h`, `через 2 дня`, `overdue 5 min`, `просрочено на 1 день`.
     pub fn until(&self, lang: Lang, due: Timestamp, now: Timestamp) -> String {
         let secs = due.as_second() - now.as_second();

@@ -380,6 +380,15 @@ async fn the_screen_locks_when_idle_and_unlocks_with_the_password() {
     ui.app.settle().await;
     ui.press(key('n')).await;
     ui.press(key('x')).await;
+    // Resizes (an SSH session's repaint after a stall comes as one) do not hold it off.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !ui.text().contains("Screen locked") {
+        assert!(tokio::time::Instant::now() < deadline, "{}", ui.text());
+        ui.press(privdesk::tui::Input::Resize(80, 24)).await;
+        ui.app.on_tick();
+        ui.draw();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     wait_for(&mut ui, "the lock", |ui| {
         ui.text().contains("Screen locked")
     })
