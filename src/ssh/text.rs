@@ -87,13 +87,13 @@ mod tests {
                 &i18n,
                 lang,
                 Duration::from_secs(90),
-                Duration::from_secs(240),
+                Duration::from_mins(4),
             );
             let life = Closing::Lifetime.message(
                 &i18n,
                 lang,
                 Duration::from_secs(90),
-                Duration::from_secs(240),
+                Duration::from_mins(4),
             );
             let (m90, m4) = match lang {
                 Lang::En => ("1 min 30 s", "(4 min)"),
