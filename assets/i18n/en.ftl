@@ -156,6 +156,7 @@ unassigned = nobody
 never = never
 
 found-requests = Requests matching “{ $query }”: { $n }
+found-requests-more = Requests matching “{ $query }”: the newest { $n } (add a word to narrow)
 found-accounts = Accounts matching “{ $query }”: { $n }
 found-nothing = Nothing found.
 found-hint = Enter: open · Esc: back to the queue

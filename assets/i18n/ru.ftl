@@ -157,6 +157,7 @@ unassigned = никто
 never = никогда
 
 found-requests = Запросы по «{ $query }»: { $n }
+found-requests-more = Запросы по «{ $query }»: последние { $n } (добавьте слово, чтобы сузить)
 found-accounts = Аккаунты по «{ $query }»: { $n }
 found-nothing = Ничего не найдено.
 found-hint = Enter: открыть · Esc: назад к очереди

@@ -83,12 +83,8 @@ mod tests {
                 );
                 assert!(!m.starts_with("ssh-") && !m.is_empty(), "{m}");
             }
-            let idle = Closing::Idle.message(
-                &i18n,
-                lang,
-                Duration::from_secs(90),
-                Duration::from_mins(4),
-            );
+            let idle =
+                Closing::Idle.message(&i18n, lang, Duration::from_secs(90), Duration::from_mins(4));
             let life = Closing::Lifetime.message(
                 &i18n,
                 lang,

@@ -113,11 +113,16 @@ impl QueueList {
     }
 }
 
+/// Subject-search results shown at most: the newest matches.
+pub const SEARCH_LIMIT: usize = 200;
+
 /// Results of `/` (subject search) or `a` (find account), shown over the queue.
 pub enum Found {
     Requests {
         query: String,
         rows: Vec<ListRow>,
+        /// More requests match than are shown (the newest [`SEARCH_LIMIT`]).
+        more: bool,
         selected: usize,
     },
     Accounts {

@@ -27,3 +27,4 @@ mod staff_accounts;
 mod store_ops;
 mod tui;
 mod tui_reveal;
+mod tui_search;

@@ -224,10 +224,15 @@ pub(super) fn draw_found(app: &App, f: &mut Frame, area: Rect) {
         Found::Requests {
             query,
             rows,
+            more,
             selected,
         } => {
             let title = app.ta(
-                "found-requests",
+                if *more {
+                    "found-requests-more"
+                } else {
+                    "found-requests"
+                },
                 &[
                     ("query", Arg::Str(sanitize_line(query).as_str())),
                     ("n", rows.len().into()),

@@ -125,13 +125,16 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
             }
         }
         Msg::Searched { query, result } => match result {
-            Ok(rows) => {
+            Ok(mut rows) => {
                 if let Stage::Work(w) = &mut app.stage
                     && let Screen::Queues(q) = &mut w.screen
                 {
+                    let more = rows.len() > crate::tui::state::SEARCH_LIMIT;
+                    rows.truncate(crate::tui::state::SEARCH_LIMIT);
                     q.found = Some(Found::Requests {
                         query,
                         rows,
+                        more,
                         selected: 0,
                     });
                 }

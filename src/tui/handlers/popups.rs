@@ -458,7 +458,10 @@ pub(super) fn popup_input(app: &mut App, a: Action) {
                 InputKind::Search => {
                     w.popup = None;
                     app.tasks.spawn(move |d| async move {
-                        let result = d.search_subjects(&actor, &text, 200).await;
+                        // One more than shown, to know whether there are more.
+                        let limit =
+                            u32::try_from(crate::tui::state::SEARCH_LIMIT + 1).unwrap_or(u32::MAX);
+                        let result = d.search_subjects(&actor, &text, limit).await;
                         Msg::Searched {
                             query: text,
                             result,
