@@ -163,11 +163,8 @@ pub enum ConfigError {
         line_text: String,
         message: String,
     },
-    #[error("cannot read the config file {file}: {source}")]
-    Read {
-        file: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read the config file {file}: {error}")]
+    Read { file: String, error: std::io::Error },
     #[error("{origin}: {key}: {message}")]
     Value {
         origin: String,
@@ -262,11 +259,49 @@ fn syntax_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigError {
     let offset = e.span().map_or(0, |s| s.start);
     let line = text[..offset.min(text.len())].matches('\n').count() + 1;
     let line_text = text.lines().nth(line - 1).unwrap_or("").trim().to_owned();
+    // A wrong value's message names the type, not the key: name it.
+    let message = match key_at_line(text, line) {
+        Some(key) if !e.message().contains(&key) => format!("{key}: {}", e.message()),
+        _ => e.message().to_owned(),
+    };
     ConfigError::Syntax {
         file: file.to_owned(),
         line,
         line_text,
-        message: e.message().to_owned(),
+        message,
+    }
+}
+
+/// The line's table and key in a TOML file, as `section.key`, when it assigns one.
+fn key_at_line(text: &str, line: usize) -> Option<String> {
+    let mut table = String::new();
+    for (n, l) in text.lines().enumerate() {
+        let l = l.trim();
+        if let Some(name) = l.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            name.trim_matches(['[', ' ']).clone_into(&mut table);
+        } else if n + 1 == line {
+            let key = l.split('=').next()?.trim().trim_matches('"');
+            if key.is_empty() || key.starts_with('#') || !l.contains('=') {
+                return None;
+            }
+            return Some(if table.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{table}.{key}")
+            });
+        }
+    }
+    None
+}
+
+/// Where a key is set in a TOML file, as `file:line`, or the file alone if not found.
+fn key_origin(origin: &str, text: Option<&str>, key: &str) -> String {
+    let line = text.and_then(|text| {
+        (1..=text.lines().count()).find(|&n| key_at_line(text, n).as_deref() == Some(key))
+    });
+    match line {
+        Some(n) => format!("{origin}:{n}"),
+        None => origin.to_owned(),
     }
 }
 
@@ -284,20 +319,21 @@ impl Config {
             Some(p) => Some(p),
             None => default_file.exists().then_some(default_file),
         };
-        let (file, source) = match &path {
+        let (file, source, text) = match &path {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                let text = std::fs::read_to_string(p).map_err(|error| ConfigError::Read {
                     file: p.display().to_string(),
-                    source: e,
+                    error,
                 })?;
                 (
                     Self::parse_file(&p.display().to_string(), &text)?,
                     Some(p.clone()),
+                    Some(text),
                 )
             }
-            None => (FileConfig::default(), None),
+            None => (FileConfig::default(), None, None),
         };
-        Self::resolve(file, source, &dirs, overrides, env)
+        Self::resolve(file, (source, text.as_deref()), &dirs, overrides, env)
     }
 
     /// Parses a config file's text (exposed for tests and `privdesk config check`).
@@ -307,7 +343,7 @@ impl Config {
 
     fn resolve(
         file: FileConfig,
-        source: Option<PathBuf>,
+        (source, text): (Option<PathBuf>, Option<&str>),
         dirs: &Dirs,
         o: &Overrides,
         env: &dyn Env,
@@ -315,6 +351,7 @@ impl Config {
         let origin = source
             .as_ref()
             .map_or_else(|| "defaults".to_owned(), |p| p.display().to_string());
+        let at = |key: &str| key_origin(&origin, text, key);
         let env_origin = |name: &str| format!("environment variable {name}");
         let database_url = o
             .database_url
@@ -345,7 +382,7 @@ impl Config {
             None => (
                 file.time_zone
                     .unwrap_or_else(|| crate::domain::calendar::DEFAULT_ZONE.to_owned()),
-                origin.clone(),
+                at("time_zone"),
             ),
         };
         let time_zone = TimeZone::get(&tz_name).map_err(|_| ConfigError::Value {
@@ -367,17 +404,23 @@ impl Config {
         let session = SessionConfig {
             idle_lock: s
                 .idle_lock
-                .map(|v| parse_duration(&origin, "session.idle_lock", &v))
+                .map(|v| parse_duration(&at("session.idle_lock"), "session.idle_lock", &v))
                 .transpose()?
                 .unwrap_or(SignedDuration::from_mins(15)),
             idle_disconnect: s
                 .idle_disconnect
-                .map(|v| parse_duration(&origin, "session.idle_disconnect", &v))
+                .map(|v| {
+                    parse_duration(
+                        &at("session.idle_disconnect"),
+                        "session.idle_disconnect",
+                        &v,
+                    )
+                })
                 .transpose()?
                 .unwrap_or(SignedDuration::from_hours(1)),
             max_lifetime: s
                 .max_lifetime
-                .map(|v| parse_duration(&origin, "session.max_lifetime", &v))
+                .map(|v| parse_duration(&at("session.max_lifetime"), "session.max_lifetime", &v))
                 .transpose()?
                 .unwrap_or(SignedDuration::from_hours(12)),
         };
@@ -387,7 +430,7 @@ impl Config {
             checks_per_request: l.checks_per_request.unwrap_or(5),
             reveal_ttl: l
                 .reveal_ttl
-                .map(|v| parse_duration(&origin, "limits.reveal_ttl", &v))
+                .map(|v| parse_duration(&at("limits.reveal_ttl"), "limits.reveal_ttl", &v))
                 .transpose()?
                 .unwrap_or(SignedDuration::from_secs(60)),
         };
@@ -441,7 +484,7 @@ impl Config {
         let dirs = Dirs::from_env(&env)?;
         Self::resolve(
             file,
-            Some(PathBuf::from(origin)),
+            (Some(PathBuf::from(origin)), Some(text)),
             &dirs,
             &Overrides::default(),
             &env,
@@ -540,12 +583,27 @@ mod tests {
         let err = Config::check_text("desk.toml", "[session]\nidle_lock = \"soon\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("session.idle_lock"), "{err}");
+        assert!(err.starts_with("desk.toml:2: session.idle_lock:"), "{err}");
 
-        let err = Config::check_text("desk.toml", "time_zone = \"Mars/Olympus\"\n")
+        let err = Config::check_text(
+            "desk.toml",
+            "language = \"ru\"\ntime_zone = \"Mars/Olympus\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("desk.toml:2: time_zone:") && err.contains("IANA"),
+            "{err}"
+        );
+
+        // A value of the wrong type names its key, not only the line.
+        let err = Config::check_text("desk.toml", "[limits]\n\nreveals_per_hour = \"x\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("time_zone") && err.contains("IANA"), "{err}");
+        assert!(
+            err.starts_with("desk.toml:3: limits.reveals_per_hour:"),
+            "{err}"
+        );
 
         let err = Config::check_text("desk.toml", "[deadlines]\nsubject_report = \"ten days\"\n")
             .unwrap_err()

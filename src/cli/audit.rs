@@ -190,7 +190,7 @@ async fn access(
         (Some(a), _) => a,
         (None, Some(e)) => {
             let e = crate::domain::normalize::email(&e)
-                .map_err(|err| anyhow::anyhow!("--email: {err}"))?;
+                .map_err(|err| super::usage(format!("--email: {err}")))?;
             let found = desk.existing_accounts(None, Some(&e)).await?;
             match found.as_slice() {
                 [one] => *one,
@@ -201,7 +201,7 @@ async fn access(
                 ),
             }
         }
-        (None, None) => anyhow::bail!("name the account (A123) or give --email"),
+        (None, None) => return Err(super::usage("name the account (A123) or give --email")),
     };
     let actor = super::common::shell_actor();
     let records = desk.access_report(&actor, account, true).await?;

@@ -10,7 +10,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
@@ -164,21 +164,24 @@ fn parse_received(text: &str, tz: &TimeZone) -> Result<(Timestamp, bool)> {
     if let Ok(datetime) = text.parse::<DateTime>() {
         return Ok((tz.to_timestamp(datetime)?, false));
     }
-    bail!(
+    Err(super::usage(format!(
         "invalid receipt time `{text}`: expected a date (2026-01-05), a date and time in the \
          provider's time zone (2026-01-05T10:00) or an instant with an offset \
          (2026-01-05T10:00:00+03:00)"
-    )
+    )))
 }
 
 fn parse_rule(text: &str) -> Result<Clock> {
     if let Ok(n) = text.trim().parse::<u32>() {
         if n == 0 {
-            bail!("invalid deadline `{text}`: the number of working days must be at least 1");
+            return Err(super::usage(format!(
+                "invalid deadline `{text}`: the number of working days must be at least 1"
+            )));
         }
         return Ok(Clock::WorkingDays(n));
     }
-    Ok(text.parse::<Clock>()?)
+    text.parse::<Clock>()
+        .map_err(|e| super::usage(e.to_string()))
 }
 
 fn show(instant: Timestamp, tz: &TimeZone) -> String {

@@ -122,6 +122,26 @@ pub fn load_calendar(config: &Config) -> anyhow::Result<Calendar> {
     }
 }
 
+/// Bad usage found after the arguments were parsed (a malformed date, an unknown
+/// language): reported like any error, with exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// An error that is the user's usage, not a failed operation.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// The exit code of a failed run: 2 for bad usage, 1 for a refused or failed operation.
+pub fn exit_code_of(e: &anyhow::Error) -> u8 {
+    if e.chain().any(<dyn std::error::Error>::is::<UsageError>) {
+        2
+    } else {
+        1
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -138,7 +158,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "privdesk: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(exit_code_of(&e))
         }
     }
 }

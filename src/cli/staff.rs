@@ -104,7 +104,11 @@ pub fn run(config: &Config, cmd: StaffCmd, out: &mut dyn Write) -> anyhow::Resul
             StaffCmd::SetLang { login, language } => {
                 let lang = match language.as_str() {
                     "none" | "" => None,
-                    other => Some(other.parse::<Lang>()?),
+                    other => Some(
+                        other
+                            .parse::<Lang>()
+                            .map_err(|e| super::usage(format!("{e}; or none")))?,
+                    ),
                 };
                 desk.set_lang(&actor, &login, lang).await?;
                 writeln!(

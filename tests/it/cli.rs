@@ -50,6 +50,23 @@ fn bad_usage_exits_2_and_a_bad_config_names_file_and_line() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // Bad usage found after parsing exits 2 as well, saying what was expected.
+    for (args, says) in [
+        (
+            &["calendar", "due", "2026-13-01", "5"][..],
+            "invalid receipt time",
+        ),
+        (&["calendar", "due", "2026-01-01", "0"][..], "at least 1"),
+        (
+            &["calendar", "due", "2026-01-01", "soon"][..],
+            "working days",
+        ),
+    ] {
+        let out = privdesk(home.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
     let cfg = home.path().join("bad.toml");
     std::fs::write(
         &cfg,
@@ -257,7 +274,7 @@ fn what_a_new_user_tripped_over_is_answered_clearly() {
             .success()
     );
     let out = run(&["staff", "set-lang", "anna", "de"], "");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "bad usage");
     assert!(text(&out).contains("expected en or ru"), "{}", text(&out));
     // The audit log takes plain days, and says when nothing matches.
     let out = run(

@@ -516,6 +516,13 @@ both_backends!(
         }
         let out = run(&td, &["staff", "set-role", "anna", "root"], "");
         assert_eq!(out.status.code(), Some(2), "an unknown role is bad usage");
+        let out = run(&td, &["staff", "set-lang", "anna", "fr"], "");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "an unknown language is bad usage"
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("none"));
         td.finish().await;
     }
 );
