@@ -92,6 +92,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Serve the desk to staff over SSH (until SIGTERM).
     Serve(serve::ServeArgs),
+    /// The desk's keys with the config file's rebindings: action names for `[keys]`.
+    Keymap,
 }
 
 impl GlobalArgs {
@@ -156,6 +158,15 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
+        // Output piped into `head` that stopped reading: nothing went wrong.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "privdesk: {e:#}");
             ExitCode::from(exit_code_of(&e))
@@ -165,7 +176,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.global.config()?;
-    let needs_logs = !matches!(cli.command, Some(Command::Calendar(_)));
+    let needs_logs = !matches!(cli.command, Some(Command::Calendar(_) | Command::Keymap));
     let _logs = needs_logs.then(|| common::start_logging(&config)).flatten();
     let mut out = std::io::stdout().lock();
     let ok = |ok: bool| {
@@ -198,6 +209,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Serve(args)) => {
             serve::run(&config, &args, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Keymap) => {
+            tui::print_keymap(&config, &mut out)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Tui) | None => {

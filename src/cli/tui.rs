@@ -19,13 +19,33 @@ pub fn locale_lang(var: &dyn Fn(&str) -> Option<String>) -> Option<Lang> {
 }
 
 /// The screen settings from the configuration and the environment.
-pub fn settings(
-    config: &Config,
-    source: Source,
-    locale: Option<Lang>,
-    no_color: Option<&str>,
-) -> anyhow::Result<Settings> {
-    let keymap = KeyMap::with_overrides(&config.keys).map_err(|e| {
+/// Prints every action by where it works, with its keys after the config's `[keys]`.
+pub fn print_keymap(config: &Config, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    let keymap = keymap(config)?;
+    writeln!(
+        out,
+        "Keys of the desk{}. Rebind in the config file: [keys] ACTION = [\"KEY\", ...]",
+        config
+            .source
+            .as_ref()
+            .map_or_else(String::new, |p| format!(" (with {})", p.display()))
+    )?;
+    for mode in crate::tui::keymap::Mode::ALL {
+        let mut place = mode.describe().to_owned();
+        if let Some(first) = place.get(..1) {
+            place.replace_range(..1, &first.to_uppercase());
+        }
+        writeln!(out, "\n{place}:")?;
+        for b in keymap.bindings().iter().filter(|b| b.mode == mode) {
+            let keys: Vec<String> = b.keys.iter().map(ToString::to_string).collect();
+            writeln!(out, "  {:<20} {}", b.action.name(), keys.join(", "))?;
+        }
+    }
+    Ok(())
+}
+
+fn keymap(config: &Config) -> anyhow::Result<KeyMap> {
+    KeyMap::with_overrides(&config.keys).map_err(|e| {
         anyhow::anyhow!(
             "{}: {e}",
             config
@@ -33,7 +53,16 @@ pub fn settings(
                 .as_ref()
                 .map_or_else(|| "config".to_owned(), |p| p.display().to_string())
         )
-    })?;
+    })
+}
+
+pub fn settings(
+    config: &Config,
+    source: Source,
+    locale: Option<Lang>,
+    no_color: Option<&str>,
+) -> anyhow::Result<Settings> {
+    let keymap = keymap(config)?;
     Ok(Settings {
         lang_override: config.language_override,
         locale,

@@ -100,6 +100,44 @@ pub enum Mode {
     Help,
 }
 
+impl Mode {
+    pub const ALL: [Mode; 9] = [
+        Mode::Global,
+        Mode::Queue,
+        Mode::Detail,
+        Mode::Staff,
+        Mode::Audit,
+        Mode::Choice,
+        Mode::Confirm,
+        Mode::Input,
+        Mode::Help,
+    ];
+
+    /// A screen staff work in, as opposed to a dialog (choice, confirmation, text input,
+    /// help) whose keys stay the conventional ones.
+    pub fn is_screen(self) -> bool {
+        matches!(
+            self,
+            Mode::Global | Mode::Queue | Mode::Detail | Mode::Staff | Mode::Audit
+        )
+    }
+
+    /// Where the keys of this mode work, for messages and `privdesk keymap`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mode::Global => "every screen",
+            Mode::Queue => "the queues",
+            Mode::Detail => "a request",
+            Mode::Staff => "the staff list",
+            Mode::Audit => "the audit log",
+            Mode::Choice => "a list to choose from",
+            Mode::Confirm => "a confirmation",
+            Mode::Input => "a text field",
+            Mode::Help => "the help",
+        }
+    }
+}
+
 /// A key as written in the config file: `j`, `ctrl-d`, `shift-tab`, `enter`, `f1`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct KeySpec {
@@ -355,8 +393,18 @@ impl KeyMap {
             if specs.is_empty() {
                 return Err(format!("[keys] {name}: give at least one key"));
             }
+            // On the screens where the action has keys; dialogs keep their conventional
+            // keys (Esc still closes the help when `back` is rebound).
+            let on_screens = map
+                .bindings
+                .iter()
+                .any(|b| b.action.name() == *name && b.mode.is_screen());
             let mut found = false;
-            for binding in map.bindings.iter_mut().filter(|b| b.action.name() == *name) {
+            for binding in map
+                .bindings
+                .iter_mut()
+                .filter(|b| b.action.name() == *name && (b.mode.is_screen() || !on_screens))
+            {
                 binding.keys.clone_from(&specs);
                 found = true;
             }
@@ -373,7 +421,50 @@ impl KeyMap {
                 ));
             }
         }
+        map.check_conflicts(|action| overrides.contains_key(&action.name()))?;
         Ok(map)
+    }
+
+    /// Refuses a key that would ask for two actions in one mode (its own bindings, and on
+    /// screens the global ones too), when `rebound` says one of them was rebound: the
+    /// other would silently win.
+    fn check_conflicts(&self, rebound: impl Fn(Action) -> bool) -> Result<(), String> {
+        for mode in Mode::ALL {
+            let mut seen: Vec<(&KeySpec, &Binding)> = vec![];
+            let active = self.bindings.iter().filter(|b| {
+                b.mode == mode
+                    || (b.mode == Mode::Global && mode.is_screen() && mode != Mode::Global)
+            });
+            for binding in active {
+                for key in &binding.keys {
+                    if let Some((_, other)) = seen
+                        .iter()
+                        .find(|(k, o)| *k == key && o.action != binding.action)
+                        && (rebound(binding.action) || rebound(other.action))
+                    {
+                        let (mine, theirs) = if rebound(binding.action) {
+                            (binding.action, other.action)
+                        } else {
+                            (other.action, binding.action)
+                        };
+                        return Err(format!(
+                            "[keys] {}: {key} is already {} in {}; choose another key or rebind {} too",
+                            mine.name(),
+                            theirs.name(),
+                            mode.describe(),
+                            theirs.name(),
+                        ));
+                    }
+                    seen.push((key, binding));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every binding, for `privdesk keymap`.
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
     }
 
     /// The action `key` asks for in `mode` (then in the global bindings, except in text
@@ -531,6 +622,39 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown modifier")
         );
+    }
+
+    #[test]
+    fn the_defaults_have_no_conflicts() {
+        KeyMap::default().check_conflicts(|_| true).unwrap();
+    }
+
+    #[test]
+    fn a_rebinding_keeps_dialogs_and_refuses_a_taken_key() {
+        let mut o = BTreeMap::new();
+        o.insert("back".to_owned(), vec!["h".to_owned()]);
+        let m = KeyMap::with_overrides(&o).unwrap();
+        assert_eq!(
+            m.resolve(Mode::Detail, &key(KeyCode::Char('h'))),
+            Some(Action::Back)
+        );
+        assert_eq!(m.resolve(Mode::Detail, &key(KeyCode::Esc)), None);
+        // The help still closes with Esc.
+        assert_eq!(
+            m.resolve(Mode::Help, &key(KeyCode::Esc)),
+            Some(Action::Back)
+        );
+        // `j` is down on every screen: taking it for `take` is refused, naming both.
+        let mut o = BTreeMap::new();
+        o.insert("take".to_owned(), vec!["j".to_owned()]);
+        let err = KeyMap::with_overrides(&o).unwrap_err();
+        assert!(
+            err.contains("take") && err.contains("down") && err.contains("the queues"),
+            "{err}"
+        );
+        // Moving `down` off `j` first makes it free.
+        o.insert("down".to_owned(), vec!["ctrl-n".to_owned()]);
+        KeyMap::with_overrides(&o).unwrap();
     }
 
     #[test]

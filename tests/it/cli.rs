@@ -306,3 +306,29 @@ fn what_a_new_user_tripped_over_is_answered_clearly() {
         text(&out)
     );
 }
+
+#[test]
+fn the_keymap_lists_actions_and_refuses_a_taken_key() {
+    let home = tempfile::tempdir().unwrap();
+    let out = privdesk(home.path()).arg("keymap").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("The queues:") && text.contains("take"),
+        "{text}"
+    );
+    let cfg = home.path().join("keys.toml");
+    std::fs::write(&cfg, "[keys]\ntake = [\"j\"]\n").unwrap();
+    let out = privdesk(home.path())
+        .arg("--config")
+        .arg(&cfg)
+        .arg("keymap")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("keys.toml") && err.contains("j is already down"),
+        "{err}"
+    );
+}
