@@ -51,6 +51,9 @@ pub enum AuditCmd {
         /// service_message, fulfil_request).
         #[arg(long)]
         purpose: Option<String>,
+        /// Only what was done, or only what was refused (attempts past a limit or a rule).
+        #[arg(long, value_parser = ["done", "refused"])]
+        outcome: Option<String>,
         /// From this day (2026-11-01, in the provider's time zone) or instant (RFC 3339).
         #[arg(long)]
         since: Option<When>,
@@ -80,6 +83,7 @@ pub fn run(config: &Config, cmd: AuditCmd, out: &mut dyn Write) -> anyhow::Resul
                 request,
                 action,
                 purpose,
+                outcome,
                 since,
                 until,
                 limit,
@@ -91,6 +95,7 @@ pub fn run(config: &Config, cmd: AuditCmd, out: &mut dyn Write) -> anyhow::Resul
                     request,
                     action,
                     purpose,
+                    outcome,
                     since: since.map(|w| w.instant(&tz)).transpose()?,
                     until: until.map(|w| w.instant(&tz)).transpose()?,
                     ..AuditFilter::default()

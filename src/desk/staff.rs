@@ -106,7 +106,46 @@ fn check_password_strength(p: &Secret<String>) -> Result<()> {
     Ok(())
 }
 
+/// Why a staff operation was refused, as the audit record's code; `None` for failures that
+/// are not a refusal (the database, an internal error).
+fn refusal_code(e: &DeskError) -> Option<&'static str> {
+    match e {
+        DeskError::Denied(_) => Some("denied"),
+        DeskError::NotFound { .. } => Some("not_found"),
+        DeskError::Invalid(_) => Some("invalid"),
+        DeskError::Store(crate::store::StoreError::Conflict(_)) => Some("conflict"),
+        _ => None,
+    }
+}
+
 impl Desk {
+    /// Runs a staff operation; a refusal (not allowed, no such member, bad input) is
+    /// recorded with outcome `refused`, so the log shows attempts as well as changes.
+    async fn recording_refusal<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        login: &str,
+        op: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let result = op.await;
+        if let Err(e) = &result
+            && let Some(why) = refusal_code(e)
+        {
+            let target =
+                Login::parse(login).map_or_else(|_| "(not a login)".to_owned(), |l| l.to_string());
+            let audit = self
+                .audit(actor, action)
+                .target(target.as_str())
+                .outcome(crate::store::audit::Outcome::Refused)
+                .detail(why.to_owned());
+            if let Err(failed) = self.commit(vec![], audit).await {
+                tracing::warn!(action, error = %failed, "a refused staff operation could not be recorded");
+            }
+        }
+        result
+    }
+
     async fn staff_row(&self, login: &str) -> Result<crate::store::StaffRow> {
         self.store
             .staff_by_login(login)
@@ -126,8 +165,11 @@ impl Desk {
         lang: Option<Lang>,
         password: Secret<String>,
     ) -> Result<Staff> {
-        self.add_staff_inner(actor, login, display_name, role, lang, password, false)
-            .await
+        self.recording_refusal(actor, "staff.add", login, async {
+            self.add_staff_inner(actor, login, display_name, role, lang, password, false)
+                .await
+        })
+        .await
     }
 
     /// Adds a demo staff member (password `demo`); such logins work only in demo databases.
@@ -239,30 +281,36 @@ impl Desk {
 
     /// Changes a role; the member's live sessions end.
     pub async fn set_role(&self, actor: &Actor, login: &str, role: Role) -> Result<()> {
-        refuse_self(actor, login, "change your own role")?;
-        let change = StaffChange {
-            role: Some(role),
-            bump_generation: true,
-            ..StaffChange::default()
-        };
-        self.change_staff(
-            actor,
-            login,
-            change,
-            "staff.set_role",
-            format!("role={role}"),
-        )
+        self.recording_refusal(actor, "staff.set_role", login, async {
+            refuse_self(actor, login, "change your own role")?;
+            let change = StaffChange {
+                role: Some(role),
+                bump_generation: true,
+                ..StaffChange::default()
+            };
+            self.change_staff(
+                actor,
+                login,
+                change,
+                "staff.set_role",
+                format!("role={role}"),
+            )
+            .await
+        })
         .await
     }
 
     pub async fn set_lang(&self, actor: &Actor, login: &str, lang: Option<Lang>) -> Result<()> {
-        let change = StaffChange {
-            lang: Some(lang),
-            ..StaffChange::default()
-        };
-        let detail = format!("lang={}", lang.map_or("none", Lang::as_str));
-        self.change_staff(actor, login, change, "staff.set_lang", detail)
-            .await
+        self.recording_refusal(actor, "staff.set_lang", login, async {
+            let change = StaffChange {
+                lang: Some(lang),
+                ..StaffChange::default()
+            };
+            let detail = format!("lang={}", lang.map_or("none", Lang::as_str));
+            self.change_staff(actor, login, change, "staff.set_lang", detail)
+                .await
+        })
+        .await
     }
 
     pub async fn set_password(
@@ -271,46 +319,64 @@ impl Desk {
         login: &str,
         password: Secret<String>,
     ) -> Result<()> {
-        check_password_strength(&password)?;
-        let hash = self.hash_password(password).await?;
-        let change = StaffChange {
-            password_hash: Some(hash),
-            failed_attempts: Some(0),
-            locked_until: Some(None),
-            ..StaffChange::default()
-        };
-        self.change_staff(actor, login, change, "staff.passwd", String::new())
-            .await
+        self.recording_refusal(actor, "staff.passwd", login, async {
+            check_password_strength(&password)?;
+            let hash = self.hash_password(password).await?;
+            let change = StaffChange {
+                password_hash: Some(hash),
+                failed_attempts: Some(0),
+                locked_until: Some(None),
+                ..StaffChange::default()
+            };
+            self.change_staff(actor, login, change, "staff.passwd", String::new())
+                .await
+        })
+        .await
     }
 
     /// Disables a member (or enables again); disabling ends their live sessions.
     pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<()> {
-        if disabled {
-            refuse_self(actor, login, "disable your own account")?;
-        }
-        let change = StaffChange {
-            disabled: Some(disabled),
-            bump_generation: disabled,
-            ..StaffChange::default()
-        };
-        let action = if disabled {
-            "staff.disable"
-        } else {
-            "staff.enable"
-        };
-        self.change_staff(actor, login, change, action, String::new())
-            .await
+        self.recording_refusal(
+            actor,
+            if disabled {
+                "staff.disable"
+            } else {
+                "staff.enable"
+            },
+            login,
+            async {
+                if disabled {
+                    refuse_self(actor, login, "disable your own account")?;
+                }
+                let change = StaffChange {
+                    disabled: Some(disabled),
+                    bump_generation: disabled,
+                    ..StaffChange::default()
+                };
+                let action = if disabled {
+                    "staff.disable"
+                } else {
+                    "staff.enable"
+                };
+                self.change_staff(actor, login, change, action, String::new())
+                    .await
+            },
+        )
+        .await
     }
 
     /// Clears a lock-out after failed logins.
     pub async fn unlock_staff(&self, actor: &Actor, login: &str) -> Result<()> {
-        let change = StaffChange {
-            failed_attempts: Some(0),
-            locked_until: Some(None),
-            ..StaffChange::default()
-        };
-        self.change_staff(actor, login, change, "staff.unlock", String::new())
-            .await
+        self.recording_refusal(actor, "staff.unlock", login, async {
+            let change = StaffChange {
+                failed_attempts: Some(0),
+                locked_until: Some(None),
+                ..StaffChange::default()
+            };
+            self.change_staff(actor, login, change, "staff.unlock", String::new())
+                .await
+        })
+        .await
     }
 
     pub async fn add_staff_key(
@@ -319,51 +385,54 @@ impl Desk {
         login: &str,
         key_text: &str,
     ) -> Result<ParsedKey> {
-        require_admin(actor)?;
-        let key = parse_public_key(key_text)?;
-        let row = self.staff_row(login).await?;
-        // One key, one person: a key shared between staff would hide who connected. Only
-        // the demo logins of a demo database may share one (`privdesk demo --ssh-key`).
-        for held in self
-            .store
-            .staff_keys_by_fingerprint(&key.fingerprint)
-            .await?
-        {
-            if held.staff_id == row.id {
-                return Err(DeskError::Store(crate::store::StoreError::Conflict(
-                    format!(
-                        "the key {} is already registered for {}",
-                        key.fingerprint, row.login
-                    ),
-                )));
+        self.recording_refusal(actor, "staff.add_key", login, async {
+            require_admin(actor)?;
+            let key = parse_public_key(key_text)?;
+            let row = self.staff_row(login).await?;
+            // One key, one person: a key shared between staff would hide who connected. Only
+            // the demo logins of a demo database may share one (`privdesk demo --ssh-key`).
+            for held in self
+                .store
+                .staff_keys_by_fingerprint(&key.fingerprint)
+                .await?
+            {
+                if held.staff_id == row.id {
+                    return Err(DeskError::Store(crate::store::StoreError::Conflict(
+                        format!(
+                            "the key {} is already registered for {}",
+                            key.fingerprint, row.login
+                        ),
+                    )));
+                }
+                let holder = self.store.staff_by_id(held.staff_id).await?;
+                let both_demo =
+                    row.demo && holder.as_ref().is_some_and(|h| h.demo) && self.is_demo().await?;
+                if !both_demo {
+                    let who = holder.map_or_else(|| "another staff member".to_owned(), |h| h.login);
+                    return Err(DeskError::Store(crate::store::StoreError::Conflict(
+                        format!(
+                            "the key {} is already registered for {who}: each staff member needs a key of their own \
+                         (a shared key would hide who connected)",
+                            key.fingerprint
+                        ),
+                    )));
+                }
             }
-            let holder = self.store.staff_by_id(held.staff_id).await?;
-            let both_demo =
-                row.demo && holder.as_ref().is_some_and(|h| h.demo) && self.is_demo().await?;
-            if !both_demo {
-                let who = holder.map_or_else(|| "another staff member".to_owned(), |h| h.login);
-                return Err(DeskError::Store(crate::store::StoreError::Conflict(
-                    format!(
-                        "the key {} is already registered for {who}: each staff member needs a key of their own \
-                     (a shared key would hide who connected)",
-                        key.fingerprint
-                    ),
-                )));
-            }
-        }
-        let new = NewStaffKey {
-            staff: row.id,
-            algorithm: key.algorithm.clone(),
-            public_key: key.public_key.clone(),
-            fingerprint: key.fingerprint.clone(),
-            comment: key.comment.clone(),
-        };
-        let audit = self
-            .audit(actor, "staff.add_key")
-            .target(row.login.as_str())
-            .detail(key.fingerprint.clone());
-        self.commit(vec![Mutation::AddStaffKey(new)], audit).await?;
-        Ok(key)
+            let new = NewStaffKey {
+                staff: row.id,
+                algorithm: key.algorithm.clone(),
+                public_key: key.public_key.clone(),
+                fingerprint: key.fingerprint.clone(),
+                comment: key.comment.clone(),
+            };
+            let audit = self
+                .audit(actor, "staff.add_key")
+                .target(row.login.as_str())
+                .detail(key.fingerprint.clone());
+            self.commit(vec![Mutation::AddStaffKey(new)], audit).await?;
+            Ok(key)
+        })
+        .await
     }
 
     /// Removes a key by its fingerprint (`SHA256:…`); the member's live sessions end.
@@ -373,21 +442,24 @@ impl Desk {
         login: &str,
         fingerprint: &str,
     ) -> Result<()> {
-        require_admin(actor)?;
-        let row = self.staff_row(login).await?;
-        let audit = self
-            .audit(actor, "staff.remove_key")
-            .target(row.login.as_str())
-            .detail(fingerprint.to_owned());
-        self.commit(
-            vec![Mutation::RemoveStaffKey {
-                staff: row.id,
-                fingerprint: fingerprint.to_owned(),
-            }],
-            audit,
-        )
-        .await?;
-        Ok(())
+        self.recording_refusal(actor, "staff.remove_key", login, async {
+            require_admin(actor)?;
+            let row = self.staff_row(login).await?;
+            let audit = self
+                .audit(actor, "staff.remove_key")
+                .target(row.login.as_str())
+                .detail(fingerprint.to_owned());
+            self.commit(
+                vec![Mutation::RemoveStaffKey {
+                    staff: row.id,
+                    fingerprint: fingerprint.to_owned(),
+                }],
+                audit,
+            )
+            .await?;
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -291,7 +291,7 @@ both_backends!(every_staff_change_is_audited, |td: TestDesk| async move {
         );
     }
 
-    // Bad input: clear errors, nothing recorded.
+    // Bad input: clear errors; each refusal recorded as one, with no password in it.
     let head = desk.store().audit_head().await.unwrap();
     let err = desk
         .set_role(&shell, "nobody", Role::Admin)
@@ -319,7 +319,40 @@ both_backends!(every_staff_change_is_audited, |td: TestDesk| async move {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
-    assert_eq!(desk.store().audit_head().await.unwrap(), head);
+    let refused = desk
+        .store()
+        .audit_records(
+            &AuditFilter {
+                after_seq: Some(head.seq),
+                ..AuditFilter::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    let seen: Vec<(&str, &str, &str)> = refused
+        .iter()
+        .map(|r| {
+            (
+                r.draft.action.as_str(),
+                r.draft.target.as_deref().unwrap_or(""),
+                r.draft.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("staff.set_role", "nobody", "refused"),
+            ("staff.add", "(not a login)", "refused"),
+            ("staff.add", "carol", "refused"),
+            ("staff.add", "anna", "refused"),
+        ]
+    );
+    for r in &refused {
+        let line = format!("{:?}", r.draft);
+        assert!(!line.contains("short") && !line.contains(RIGHT), "{line}");
+    }
     // Only an admin (or the shell) manages staff.
     let (_, agent) = td.staff("boris", Role::Agent).await;
     assert!(matches!(
@@ -373,7 +406,10 @@ both_backends!(
             assert!(err.to_string().contains(says), "{text:?}: {err}");
         }
         assert!(td.desk.staff_keys(&shell, "anna").await.unwrap().is_empty());
-        assert!(staff_audit(&td, "staff.add_key").await.is_empty());
+        // Each attempt is on record as refused, none as a key added.
+        let attempts = staff_audit(&td, "staff.add_key").await;
+        assert_eq!(attempts.len(), 8);
+        assert!(attempts.iter().all(|r| r.draft.outcome == "refused"));
         // A key belongs to one member only.
         td.desk.add_staff_key(&shell, "anna", KEY).await.unwrap();
         td.staff("boris", Role::Agent).await;
@@ -513,6 +549,27 @@ both_backends!(
             assert_eq!(out.status.code(), Some(1), "{args:?}");
             let err = String::from_utf8_lossy(&out.stderr);
             assert!(err.contains(says), "{args:?}: {err}");
+        }
+        // The refused attempts are on record too.
+        let out = run(
+            &td,
+            &[
+                "audit",
+                "log",
+                "--action",
+                "staff.add_key",
+                "--outcome",
+                "refused",
+            ],
+            "",
+        );
+        let log = String::from_utf8_lossy(&out.stdout);
+        for target in ["target=anna", "target=nobody"] {
+            assert!(
+                log.lines()
+                    .any(|l| l.contains(target) && l.contains("refused")),
+                "{target}:\n{log}"
+            );
         }
         let out = run(&td, &["staff", "set-role", "anna", "root"], "");
         assert_eq!(out.status.code(), Some(2), "an unknown role is bad usage");
