@@ -45,8 +45,13 @@ no-queues = Your role works no queue.
 queue-reset = Resets
 queue-compromise = Compromise
 queue-subject = Subject requests
+queue-reset-short = Resets
+queue-compromise-short = Compromise
+queue-subject-short = Subjects
 tab-counts = ({ $open })
 tab-counts-overdue = ({ $open }, { $overdue } overdue)
+# Narrow windows: `!!` marks overdue rows in the queues too.
+tab-counts-overdue-short = ({ $open }, !!{ $overdue })
 position = — { $n } of { $total }
 queue-empty = Nothing here. Press c to clear the filters.
 

@@ -46,8 +46,13 @@ no-queues = Ваша роль не работает ни с одной очер�
 queue-reset = Сбросы
 queue-compromise = Компрометация
 queue-subject = Запросы субъектов
+queue-reset-short = Сбросы
+queue-compromise-short = Компром.
+queue-subject-short = Субъекты
 tab-counts = ({ $open })
 tab-counts-overdue = ({ $open }, просроч. { $overdue })
+# Узкое окно: `!!` отмечает просроченные запросы и в очередях.
+tab-counts-overdue-short = ({ $open }, !!{ $overdue })
 position = — { $n } из { $total }
 queue-empty = Здесь пусто. Нажмите c, чтобы снять фильтры.
 

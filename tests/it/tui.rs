@@ -287,3 +287,63 @@ async fn snapshots_of_the_login_help_popups_and_lock() {
     insta::assert_snapshot!("lock_ru_80x24", locked.text());
     td.finish().await;
 }
+
+/// The demo desk as of Monday morning (its clock stopped there): three queues with open and
+/// overdue requests, accounts to find, hostile text.
+async fn demo_desk(home: &std::path::Path) -> Arc<Desk> {
+    let d = crate::demo::demo(
+        home,
+        privdesk::desk::demo::DemoOptions {
+            accounts: Some(200),
+            requests: Some(500),
+            ..privdesk::desk::demo::DemoOptions::default()
+        },
+    )
+    .await;
+    let clock = Arc::new(privdesk::desk::ManualClock::new(
+        crate::support::monday_morning(),
+    ));
+    Arc::new(d.desk.with_clock(clock))
+}
+
+async fn demo_login(desk: &Desk, login: &str) -> Staff {
+    desk.login(
+        login,
+        privdesk::domain::personal::Secret::new("demo".into()),
+        Source::Local,
+    )
+    .await
+    .unwrap()
+}
+
+/// The tab row: every queue's tab with its counts.
+fn tabs_row(ui: &Ui) -> String {
+    ui.text().lines().nth(1).unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisors_tabs_keep_their_counts_when_narrow() {
+    let home = tempfile::tempdir().unwrap();
+    let desk = demo_desk(home.path()).await;
+    let sup = demo_login(&desk, "supervisor").await;
+    for (lang, name) in [(Lang::En, "en"), (Lang::Ru, "ru")] {
+        for width in [60, 70, 80, 100, 120] {
+            let ui = Ui::signed_in(desk.clone(), sup.clone(), Some(lang), width, 24).await;
+            let tabs = tabs_row(&ui);
+            assert_eq!(
+                tabs.matches(" (").count(),
+                3,
+                "{name} at {width} columns: {tabs}"
+            );
+            assert!(tabs.trim_end().ends_with(')'), "{name} at {width}: {tabs}");
+            if width == 80 {
+                let snap = if lang == Lang::En {
+                    "main_supervisor_80x24".to_owned()
+                } else {
+                    format!("main_supervisor_{name}_80x24")
+                };
+                insta::assert_snapshot!(snap, ui.text());
+            }
+        }
+    }
+}

@@ -5,9 +5,10 @@
 mod detail;
 mod overlays;
 mod queue;
+mod tabs;
 
 #[allow(clippy::wildcard_imports)]
-use self::{detail::*, overlays::*, queue::*};
+use self::{detail::*, overlays::*, queue::*, tabs::*};
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -22,7 +23,7 @@ use crate::domain::view::{AccountView, FieldView, ListRow, RequestView, Shown, U
 use super::app::{App, mode_of};
 use super::i18n::Arg;
 use super::keymap::Mode;
-use super::state::{Found, Pane, Popup, QueueList, Queues, Screen, Stage, Work};
+use super::state::{Found, Pane, Popup, QueueList, Screen, Stage, Work};
 use super::theme::Theme;
 
 pub const MIN_WIDTH: u16 = 60;
@@ -169,7 +170,10 @@ fn draw_work(app: &mut App, f: &mut Frame, area: Rect) {
 
     let mode = mode_of(w);
     match &w.screen {
-        Screen::Queues(q) => f.render_widget(Paragraph::new(tabs_line(app, q)), tabs_r),
+        Screen::Queues(q) => f.render_widget(
+            Paragraph::new(tabs_line(app, q, usize::from(tabs_r.width))),
+            tabs_r,
+        ),
         Screen::Staff(_) => f.render_widget(
             Paragraph::new(Line::styled(app.t("screen-staff"), theme.tab_active())),
             tabs_r,
@@ -267,31 +271,6 @@ fn footer(app: &App, mode: Mode, width: usize) -> Line<'static> {
     for (key, text, _) in tail {
         v.push(Span::styled(key, theme.key()));
         v.push(Span::styled(text, theme.muted()));
-    }
-    Line::from(v)
-}
-
-fn tabs_line(app: &App, q: &Queues) -> Line<'static> {
-    let theme = app.settings.theme;
-    let mut v = vec![Span::raw(" ")];
-    for (i, queue) in q.tabs.iter().enumerate() {
-        let badge = q.badges.iter().find(|b| b.queue == *queue);
-        let name = app.t(&format!("queue-{}", queue.as_str()));
-        let counts = match badge {
-            Some(b) if b.overdue > 0 => app.ta(
-                "tab-counts-overdue",
-                &[("open", b.open.into()), ("overdue", b.overdue.into())],
-            ),
-            Some(b) => app.ta("tab-counts", &[("open", b.open.into())]),
-            None => String::new(),
-        };
-        let style = if i == q.active {
-            theme.tab_active()
-        } else {
-            theme.tab()
-        };
-        v.push(Span::styled(format!("{} {name} {counts}", i + 1), style));
-        v.push(Span::raw("   "));
     }
     Line::from(v)
 }
