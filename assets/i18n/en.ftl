@@ -302,6 +302,7 @@ key-refresh = refresh
 key-confirm = yes
 key-cancel = cancel
 key-submit = select
+key-submit-input = OK
 key-next-field = next field
 key-disable = disable
 key-enable = enable
@@ -345,7 +346,7 @@ notices-banner = ⚑ { $n ->
     } for supervisors — press ! to review
 notices-none = No open notices.
 choose-notice = Notices — Enter to acknowledge
-notice-reveal_limit = { $staff } reached the hourly reveal limit { $request }
+notice-reveal_limit = { $staff } reached the hourly reveal limit on { $request }
 notice-check_limit = { $staff } reached the check limit on { $request }
 confirm-ack = Acknowledge this notice? Your login and the time are recorded.
 done-ack = Acknowledged.

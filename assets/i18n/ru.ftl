@@ -307,6 +307,7 @@ key-refresh = обновить
 key-confirm = да
 key-cancel = отмена
 key-submit = выбрать
+key-submit-input = готово
 key-next-field = следующее поле
 key-disable = отключить
 key-enable = включить
@@ -351,7 +352,7 @@ notices-banner = ⚑ Для руководителей: { $n ->
     } — нажмите !, чтобы просмотреть
 notices-none = Открытых уведомлений нет.
 choose-notice = Уведомления — Enter, чтобы подтвердить
-notice-reveal_limit = { $staff } исчерпал часовой лимит раскрытий { $request }
+notice-reveal_limit = { $staff } исчерпал часовой лимит раскрытий по { $request }
 notice-check_limit = { $staff } исчерпал лимит сверок по { $request }
 confirm-ack = Подтвердить уведомление? Ваш логин и время будут записаны.
 done-ack = Подтверждено.

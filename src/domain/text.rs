@@ -1810,35 +1810,68 @@ mod tests {
 }
 
 /// Splits `s` into lines of at most `width` columns (by the same conservative measure as
-/// [`fit`]), at grapheme boundaries; a placeholder is never split. A single unit wider
-/// than `width` stands on a line of its own (the caller clips it).
+/// [`fit`]). Lines break at a space when there is one (the space goes), otherwise between
+/// graphemes; a placeholder is never split. A single unit wider than `width` stands on a line
+/// of its own (the caller clips it).
 pub fn wrap(s: &SafeText, width: usize) -> Vec<SafeText> {
+    /// An unbreakable piece: byte range, columns, whether it is a space a line may break at.
+    struct Unit {
+        from: usize,
+        to: usize,
+        cols: usize,
+        space: bool,
+    }
     let width = width.max(1);
-    // (start, end, columns) of each unbreakable unit.
-    let mut units: Vec<(usize, usize, usize)> = Vec::new();
+    let mut units: Vec<Unit> = Vec::new();
     let mut pos = 0;
-    let push_text = |from: usize, to: usize, units: &mut Vec<(usize, usize, usize)>| {
+    let push_text = |from: usize, to: usize, units: &mut Vec<Unit>| {
         for (i, g) in s.text[from..to].grapheme_indices(true) {
-            units.push((from + i, from + i + g.len(), grapheme_width(g)));
+            units.push(Unit {
+                from: from + i,
+                to: from + i + g.len(),
+                cols: grapheme_width(g),
+                space: g == " ",
+            });
         }
     };
     for m in &s.markers {
         push_text(pos, m.start, &mut units);
-        let w = s.text[m.clone()].graphemes(true).map(grapheme_width).sum();
-        units.push((m.start, m.end, w));
+        let cols = s.text[m.clone()].graphemes(true).map(grapheme_width).sum();
+        units.push(Unit {
+            from: m.start,
+            to: m.end,
+            cols,
+            space: false,
+        });
         pos = m.end;
     }
     push_text(pos, s.text.len(), &mut units);
     let mut lines = Vec::new();
     let (mut start, mut used) = (0, 0);
-    for (from, to, w) in units {
-        if used + w > width && used > 0 {
-            lines.push(s.slice(start, from));
-            start = from;
-            used = 0;
+    // The last space on the current line: where the text before it ends, where the next
+    // line would start, and the columns up to and including it.
+    let mut space: Option<(usize, usize, usize)> = None;
+    for u in units {
+        if u.space && used + u.cols > width && used > 0 {
+            lines.push(s.slice(start, u.from));
+            (start, used, space) = (u.to, 0, None);
+            continue;
         }
-        used += w;
-        let _ = to;
+        while used + u.cols > width && used > 0 {
+            if let Some((end, next, through)) = space.take() {
+                lines.push(s.slice(start, end));
+                start = next;
+                used -= through;
+            } else {
+                lines.push(s.slice(start, u.from));
+                start = u.from;
+                used = 0;
+            }
+        }
+        used += u.cols;
+        if u.space && u.from > start {
+            space = Some((u.from, u.to, used));
+        }
     }
     lines.push(s.slice(start, s.text.len()));
     lines
@@ -1864,13 +1897,18 @@ impl SafeText {
 mod wrap_tests {
     use super::*;
 
+    /// The text without spaces: wrapping drops the spaces it breaks at, nothing else.
+    fn unspaced(s: &str) -> String {
+        s.chars().filter(|&c| c != ' ').collect()
+    }
+
     #[test]
     fn wrapping_keeps_widths_and_placeholders() {
-        let s = sanitize_line("abc\u{1b}[31mdefghij 👩‍💻 klm");
+        let s = sanitize_line("abc\u{1b}[31mdefghij 👩\u{200D}💻 klm");
         for width in 1..20 {
             let lines = wrap(&s, width);
             let joined: String = lines.iter().map(SafeText::as_str).collect();
-            assert_eq!(joined, s.as_str(), "width {width}");
+            assert_eq!(unspaced(&joined), unspaced(s.as_str()), "width {width}");
             for l in &lines {
                 let single_unit =
                     l.as_str().graphemes(true).count() == 1 || l.segments().count() == 1;
@@ -1887,5 +1925,49 @@ mod wrap_tests {
                 .any(|seg| matches!(seg, Segment::Marker(m) if m.starts_with('␛')))
         }));
         assert_eq!(wrap(&sanitize_line(""), 5).len(), 1);
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces() {
+        let w = |s: &str, width| -> Vec<String> {
+            wrap(&sanitize_line(s), width)
+                .into_iter()
+                .map(SafeText::into_string)
+                .collect()
+        };
+        assert_eq!(
+            w("прошу сбросить пароль администратора.", 20),
+            ["прошу сбросить", "пароль", "администратора."]
+        );
+        assert_eq!(
+            w("Window too small (now 50×12).", 20),
+            ["Window too small", "(now 50×12)."]
+        );
+        // A space that would overflow the line is where it breaks.
+        assert_eq!(w("abcde fgh", 5), ["abcde", "fgh"]);
+        // A word longer than the line is cut where it must be.
+        assert_eq!(w("ab abcdefgh", 4), ["ab", "abcd", "efgh"]);
+        // A space at the start of a line is no place to break: that would leave it empty.
+        assert_eq!(w(" 中文中文", 4), [" 中", "文中", "文"]);
+        assert_eq!(w("a b c", 80), ["a b c"]);
+        assert_eq!(w("a  b", 2), ["a ", "b"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wrapped_lines_fit_and_keep_the_text(
+            s in "[a-z ]{0,12}( |\u{1b}\\[1m|中|👩\u{200D}💻|\t|é)[a-zа-я ]{0,30}",
+            width in 1usize..24,
+        ) {
+            let text = sanitize_line(&s);
+            let lines = wrap(&text, width);
+            let joined: String = lines.iter().map(SafeText::as_str).collect();
+            proptest::prop_assert_eq!(unspaced(&joined), unspaced(text.as_str()));
+            for l in &lines {
+                let single_unit =
+                    l.as_str().graphemes(true).count() == 1 || l.segments().count() == 1;
+                proptest::prop_assert!(display_width(l) <= width || single_unit, "{:?}", l.as_str());
+            }
+        }
     }
 }

@@ -169,6 +169,8 @@ fn draw_work(app: &mut App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(title)), title_r);
 
     let mode = mode_of(w);
+    let results =
+        mode == Mode::Queue && matches!(&w.screen, Screen::Queues(q) if q.found.is_some());
     match &w.screen {
         Screen::Queues(q) => f.render_widget(
             Paragraph::new(tabs_line(app, q, usize::from(tabs_r.width))),
@@ -201,7 +203,7 @@ fn draw_work(app: &mut App, f: &mut Frame, area: Rect) {
         );
     }
     f.render_widget(
-        Paragraph::new(footer(app, mode, usize::from(area.width))),
+        Paragraph::new(footer(app, mode, results, usize::from(area.width))),
         footer_r,
     );
     let Stage::Work(w) = &app.stage else { return };
@@ -242,17 +244,23 @@ pub(crate) fn applies(w: &Work, b: &super::keymap::Binding) -> bool {
     }
 }
 
-/// The keys that matter on this screen, as many as fit; help and quit always last.
-fn footer(app: &App, mode: Mode, width: usize) -> Line<'static> {
+/// The keys that matter on this screen, as many as fit; help and quit always last. Over
+/// search results, Esc (back to the queue) comes first.
+fn footer(app: &App, mode: Mode, results: bool, width: usize) -> Line<'static> {
     use super::keymap::Action;
     let theme = app.settings.theme;
     let entry = |b: &super::keymap::Binding| {
         let key = b.keys.first().map(ToString::to_string).unwrap_or_default();
-        let text = format!(" {}  ", app.t(&b.action.help_key()));
+        let text = format!(" {}  ", app.t(&b.help_key()));
         let w = key.chars().count() + text.chars().count();
         (key, text, w)
     };
-    let bindings = app.settings.keymap.footer(mode);
+    let mut bindings = app.settings.keymap.footer(mode);
+    if results {
+        let back = app.settings.keymap.help(mode);
+        let back = back.into_iter().find(|b| b.action == Action::Back);
+        bindings.splice(0..0, back);
+    }
     let (last, first): (Vec<_>, Vec<_>) = bindings
         .into_iter()
         .partition(|b| matches!(b.action, Action::Help | Action::Quit));
