@@ -46,8 +46,13 @@ no-queues = Your role works no queue.
 queue-reset = Resets
 queue-compromise = Compromise
 queue-subject = Subject requests
+queue-reset-short = Resets
+queue-compromise-short = Compromise
+queue-subject-short = Subjects
 tab-counts = ({ $open })
 tab-counts-overdue = ({ $open }, { $overdue } overdue)
+# Narrow windows: `!!` marks overdue rows in the queues too.
+tab-counts-overdue-short = ({ $open }, !!{ $overdue })
 position = — { $n } of { $total }
 queue-empty = Nothing here. Press c to clear the filters.
 
@@ -299,6 +304,7 @@ key-refresh = refresh
 key-confirm = yes
 key-cancel = cancel
 key-submit = select
+key-submit-input = OK
 key-next-field = next field
 key-disable = disable
 key-enable = enable
@@ -342,7 +348,7 @@ notices-banner = ⚑ { $n ->
     } for supervisors — press ! to review
 notices-none = No open notices.
 choose-notice = Notices — Enter to acknowledge
-notice-reveal_limit = { $staff } reached the hourly reveal limit { $request }
+notice-reveal_limit = { $staff } reached the hourly reveal limit on { $request }
 notice-check_limit = { $staff } reached the check limit on { $request }
 confirm-ack = Acknowledge this notice? Your login and the time are recorded.
 done-ack = Acknowledged.

@@ -47,8 +47,13 @@ no-queues = Ваша роль не работает ни с одной очер�
 queue-reset = Сбросы
 queue-compromise = Компрометация
 queue-subject = Запросы субъектов
+queue-reset-short = Сбросы
+queue-compromise-short = Компром.
+queue-subject-short = Субъекты
 tab-counts = ({ $open })
 tab-counts-overdue = ({ $open }, просроч. { $overdue })
+# Узкое окно: `!!` отмечает просроченные запросы и в очередях.
+tab-counts-overdue-short = ({ $open }, !!{ $overdue })
 position = — { $n } из { $total }
 queue-empty = Здесь пусто. Нажмите c, чтобы снять фильтры.
 
@@ -304,6 +309,7 @@ key-refresh = обновить
 key-confirm = да
 key-cancel = отмена
 key-submit = выбрать
+key-submit-input = готово
 key-next-field = следующее поле
 key-disable = отключить
 key-enable = включить
@@ -348,7 +354,7 @@ notices-banner = ⚑ Для руководителей: { $n ->
     } — нажмите !, чтобы просмотреть
 notices-none = Открытых уведомлений нет.
 choose-notice = Уведомления — Enter, чтобы подтвердить
-notice-reveal_limit = { $staff } исчерпал часовой лимит раскрытий { $request }
+notice-reveal_limit = { $staff } исчерпал часовой лимит раскрытий по { $request }
 notice-check_limit = { $staff } исчерпал лимит сверок по { $request }
 confirm-ack = Подтвердить уведомление? Ваш логин и время будут записаны.
 done-ack = Подтверждено.

@@ -236,6 +236,7 @@ impl Desk {
             .await?;
         if done >= u64::from(self.rules.limits.reveals_per_hour) {
             let notice = NewNotice {
+                at: self.now(),
                 kind: "reveal_limit".to_owned(),
                 staff: Some(label),
                 request: Some(id),
@@ -296,6 +297,7 @@ impl Desk {
             .await?;
         if attempts >= u64::from(self.rules.limits.checks_per_request) {
             let notice = NewNotice {
+                at: self.now(),
                 kind: "check_limit".to_owned(),
                 staff: Some(actor.label()),
                 request: Some(id),

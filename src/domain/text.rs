@@ -12,7 +12,8 @@
 //!
 //! # What the sanitizer does
 //!
-//! 1. The text is normalised to **NFC**.
+//! 1. The text is normalised to **NFC** (after dropping variation selectors and skin-tone
+//!    modifiers, see 6).
 //! 2. Every character that could change terminal state, move the cursor, reorder or hide text is
 //!    replaced by a **visible, inert placeholder** (table below). Placeholders contain only
 //!    printable, single-width characters; none of them is itself a character the sanitizer
@@ -31,13 +32,10 @@
 //!    A combining mark with no base (at the start of a line, or right after a placeholder or an
 //!    expanded tab) is drawn on a dotted circle `◌`, as Unicode charts do.
 //! 5. Tabs are expanded to spaces up to the next multiple of [`TAB_STOP`] columns within the line.
-//! 6. Emoji are kept, including modifiers (👍🏽), VS16 (❤️), keycaps (1️⃣), regional-indicator
-//!    flags (🇫🇷), emoji tag flags (🏴󠁧󠁢󠁳󠁣󠁴󠁿) and ZWJ sequences (👩‍💻, 👨‍👩‍👧). A ZWJ survives only
-//!    *between two emoji*: preceded by an Extended_Pictographic character (optionally followed by
-//!    VS16 or skin-tone modifiers) and followed by an Extended_Pictographic character, which makes
-//!    it part of one grapheme cluster (UAX #29 rule GB11; the Extended_Pictographic test is done
-//!    with `unicode-segmentation`). Tag characters survive only as `🏴` + 1–8 tag letters/digits +
-//!    CANCEL TAG.
+//! 6. **Emoji are reduced to forms every terminal measures alike** (see "Emoji" below):
+//!    variation selectors VS1–VS16 and skin-tone modifiers are dropped, a ZWJ between two emoji
+//!    is dropped (the sequence becomes its members), and flags are spelled out as placeholders:
+//!    `🇷🇺` → `[RU]`, `🏴`+tags → `[GB-SCT]`. Emoji that are one code point are kept as they are.
 //!
 //! # Placeholders
 //!
@@ -50,20 +48,23 @@
 //! | tab | spaces to the next multiple of [`TAB_STOP`] |
 //! | other C1 controls U+0080–U+009F | `⟨NEL⟩`, `⟨IND⟩`, `⟨ST⟩`, `⟨SS2⟩`, … (ECMA-48 abbreviation) |
 //! | bidi controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C | `⟨LRE⟩` `⟨RLE⟩` `⟨PDF⟩` `⟨LRO⟩` `⟨RLO⟩` `⟨LRI⟩` `⟨RLI⟩` `⟨FSI⟩` `⟨PDI⟩` `⟨LRM⟩` `⟨RLM⟩` `⟨ALM⟩` |
-//! | zero-width and invisible U+200B, U+200C, U+200D (outside emoji), U+2060, U+FEFF, U+180E, U+00AD | `⟨ZWSP⟩` `⟨ZWNJ⟩` `⟨ZWJ⟩` `⟨WJ⟩` `⟨BOM⟩` `⟨MVS⟩` `⟨SHY⟩` |
+//! | regional-indicator flag / a lone regional indicator | its letters in ASCII square brackets: `🇷🇺` → `[RU]`, `🇷` → `[R]` |
+//! | emoji tag flag: `🏴` + 1–8 tag letters/digits + CANCEL TAG | the subdivision code: `🏴󠁧󠁢󠁳󠁣󠁴󠁿` → `[GB-SCT]` |
+//! | zero-width and invisible U+200B, U+200C, U+200D (not between two emoji), U+2060, U+FEFF, U+180E, U+00AD | `⟨ZWSP⟩` `⟨ZWNJ⟩` `⟨ZWJ⟩` `⟨WJ⟩` `⟨BOM⟩` `⟨MVS⟩` `⟨SHY⟩` |
 //! | line / paragraph separator U+2028, U+2029 | `⟨LS⟩` `⟨PS⟩` |
 //! | interlinear annotation U+FFF9–U+FFFB | `⟨IAA⟩` `⟨IAS⟩` `⟨IAT⟩` |
-//! | a run of tag characters U+E0000–U+E007F outside an emoji flag | `⟨TAG:hidden text⟩` (decoded, first 16 shown, then `…`) |
+//! | any other run of tag characters U+E0000–U+E007F | `⟨TAG:hidden text⟩` (decoded, first 16 shown, then `…`) |
 //! | any other format character (General Category Cf), Hangul fillers U+115F, U+1160, U+3164, U+FFA0, unassigned code points and noncharacters | `⟨U+XXXX⟩` |
 //! | a combining mark without a base | `◌` + the mark |
 //! | text cut short by [`fit`] or [`sanitize_line_capped`] | `…` at the end |
 //!
-//! Private-use characters and lone variation selectors are harmless and kept. The `⟨` `⟩`
-//! brackets are U+27E8/U+27E9 (East Asian Width "narrow"), so a placeholder a client *types*
-//! looks the same as a real one; [`SafeText::segments`] tells them apart so the UI can style real
-//! placeholders (e.g. dim or reversed).
+//! Private-use characters and ideographic variation selectors (U+E0100–U+E01EF) are harmless
+//! and kept. The `⟨` `⟩` brackets are U+27E8/U+27E9 (East Asian Width "narrow"), so a
+//! placeholder a client *types* looks the same as a real one (`[RU]` too);
+//! [`SafeText::segments`] tells them apart so the UI can style real placeholders (e.g. dim or
+//! reversed).
 //!
-//! # Width, emoji and tmux
+//! # Emoji
 //!
 //! ratatui measures each grapheme with `unicode-width` and writes it into one cell; it moves the
 //! cursor explicitly only after a cell it thinks is wider than one column. Terminals measure per
@@ -77,19 +78,52 @@
 //! | 👩🏽‍💻 | 2 | 4 (modifiers are not combined) |
 //! | 👍🏽 | 2 | 4 |
 //! | ❤️ (U+2764 VS16), 1️⃣ keycap | 2 | 1 (VS16 does not widen) |
-//! | 🇫🇷, 🏴 + tags | 2 | 2 |
+//! | 😀︎ (U+1F600 VS15) | 1 | 2 |
+//! | 🇫🇷 | 2 | 2, as two cells of one column: overwriting the first leaves the second (`🇷`) |
+//! | 🏴 + tags | 2 | 2 |
+//!
+//! Terminals without ZWJ support (xterm, VTE) draw the sum of the parts (👨‍👩‍👧 in 6 columns);
+//! others draw some sequences in 2. Whenever ratatui and the terminal disagree, ratatui's diff
+//! leaves cells unwritten or writes them one column off, so stray glyphs stay behind after an
+//! overlay closes. No single width is right for every terminal, so the sanitizer keeps none of
+//! these sequences. The rule:
+//!
+//! | input | drawn as | why |
+//! |---|---|---|
+//! | an emoji that is one code point: 😀 🙏 🔐 ❤ ☠ 🏳 | kept | every terminal measures it alike (2, or 1 for text-presentation ones like ❤) |
+//! | variation selectors VS1–VS16 U+FE00–U+FE0F | dropped: ❤️ → ❤, 1️⃣ → 1⃣ | they only pick a glyph; VS15/VS16 (and VS2 after curly quotes) change `unicode-width`'s width, not the terminals' |
+//! | skin-tone modifiers U+1F3FB–U+1F3FF | dropped: 👍🏽 → 👍 | tmux and ZWJ-unaware terminals draw the modifier as a second wide cell |
+//! | a ZWJ between two emoji | dropped, the sequence becomes its members: 👨‍👩‍👧 → 👨👩👧, 👩🏽‍💻 → 👩💻, 🏳️‍🌈 → 🏳🌈 | terminals draw ZWJ sequences in 1, 2 or the sum of the parts |
+//! | a regional-indicator pair (flag) | `[RU]` (a lone indicator `[R]`), as a placeholder | terminals draw a flag in 2 cells, one wide cell or two narrow ones |
+//! | `🏴` + tag spec + CANCEL TAG | `[GB-SCT]`, as a placeholder | tag characters are invisible; terminals without tag support show a bare black flag |
+//!
+//! Variation selectors and modifiers are removed before NFC, so text they separated composes as
+//! it would without them. A ZWJ elsewhere (`ad⟨ZWJ⟩min`, `a⟨ZWJ⟩💻`) stays a placeholder, so no
+//! joiner ever reaches the terminal. After this, every grapheme the desk draws is one code point,
+//! or a base with combining marks, conjoining jamo or spacing marks, and ratatui's width for it
+//! is the sum of its code points' widths, which is how terminals that measure per code point lay
+//! it out (a test checks this for every code point in several contexts, the property tests for
+//! random text).
+//!
+//! One non-emoji case of the same kind: ratatui draws the halfwidth (semi-)voiced sound marks
+//! U+FF9E / U+FF9F two columns wide and terminals one, so they become their compatibility
+//! mappings, the combining marks U+3099 / U+309A (`ｶﾞ` → `ｶ゙`, one column everywhere).
+//!
+//! # Width
+//!
+//! Terminals' tables still differ from `unicode-width` for some single code points:
+//!
+//! | text | unicode-width (ratatui) | tmux 3.3a |
+//! |---|---|---|
 //! | ZWSP, bidi controls | 0 | 0 |
 //! | U+00AD, U+3164 | 0 | 1, 2 |
 //! | U+FFF9–U+FFFB, unassigned U+0378, noncharacters | 1 | 0 (dropped) |
 //! | Tamil கா (U+0B95 U+0BBE), Bengali, Kannada, Malayalam, Sinhala vowel signs | 1 | 2 |
 //!
-//! So neither measure is an upper bound for the other. [`display_width`] is **conservative**: per
+//! The first rows are placeholders. For the rest, [`display_width`] is **conservative**: per
 //! grapheme, the maximum of ratatui's width and the sum of the widths of its code points (using
-//! glibc's width where glibc is known to be wider). The sum of the parts is also what terminals
-//! without ZWJ support (xterm, VTE) draw. [`fit`] truncates by that measure, so a fitted field
-//! never draws past its column count in tmux, in a ZWJ-unaware terminal, or in ratatui's own
-//! buffer; the cost is that a ZWJ family emoji is budgeted 6 columns and may leave blank cells in
-//! terminals that draw it in 2.
+//! glibc's width where glibc is known to be wider). [`fit`] truncates by that measure, so a
+//! fitted field never draws past its column count in tmux or in ratatui's own buffer.
 //!
 //! Residual risk (not fixable here, the text is legitimate): the characters in the last table
 //! row, which ratatui thinks are narrower than tmux does, push the cells ratatui draws right after
@@ -129,13 +163,10 @@ pub const ORPHAN_MARK_BASE: char = '◌';
 
 const ESC_MARKER: char = '␛';
 const ZWJ: char = '\u{200D}';
-const VS16: char = '\u{FE0F}';
 const BLACK_FLAG: char = '\u{1F3F4}';
 const CANCEL_TAG: char = '\u{E007F}';
-/// Longest tag spec kept in an emoji tag sequence (subdivision codes such as `gbsct` are 5).
+/// Longest tag spec spelled out as a flag (subdivision codes such as `gbsct` are 5).
 const MAX_TAG_SPEC: usize = 8;
-/// How many VS16 / skin-tone modifiers may stand between an emoji and a ZWJ that is kept.
-const MAX_ZWJ_LOOKBACK: usize = 8;
 
 /// Text that has passed the sanitizer and may be drawn.
 ///
@@ -476,22 +507,28 @@ impl LineBuf {
         self.mark_run = 0;
     }
 
-    /// Whether a ZWJ about to be written joins two emoji: the output ends with an emoji
-    /// (optionally followed by VS16 / skin-tone modifiers) and `next` is an emoji that will be
-    /// written unchanged. This implies UAX #29 rule GB11 keeps all of it in one grapheme, and the
-    /// decision depends only on characters that survive a second pass, so it is idempotent.
+    /// Whether a ZWJ joins two emoji: the output ends with an emoji written as the client
+    /// wrote it (not a placeholder) and `next` is an emoji that will be written unchanged. Such
+    /// a ZWJ is dropped, so the sequence becomes its members; the decision depends only on
+    /// characters that survive a second pass, so it is idempotent.
     fn zwj_joins(&self, next: Option<char>) -> bool {
         let Some(next) = next else { return false };
-        if self.needs_base || !is_public_assigned(next) || !is_extended_pictographic(next) {
-            return false;
+        !self.needs_base
+            && is_public_assigned(next)
+            && is_extended_pictographic(next)
+            && self
+                .text
+                .chars()
+                .next_back()
+                .is_some_and(is_extended_pictographic)
+    }
+
+    /// Removes the last character written as client text (a `🏴` about to become a flag).
+    fn pop_plain(&mut self) {
+        if let Some(c) = self.text.pop() {
+            self.chars -= 1;
+            self.col = self.col.saturating_sub(char_width(c));
         }
-        for c in self.text.chars().rev().take(MAX_ZWJ_LOOKBACK + 1) {
-            if c == VS16 || is_emoji_modifier(c) {
-                continue;
-            }
-            return is_extended_pictographic(c);
-        }
-        false
     }
 }
 
@@ -550,7 +587,13 @@ impl Sanitizer {
     /// Sanitizes `s`, stopping early once the current line holds more than `char_limit`
     /// characters.
     fn run(&mut self, s: &str, char_limit: usize) {
-        let mut it = s.nfc().peekable();
+        // Dropped before NFC, so that what they separated composes as it would without them.
+        let mut it = s
+            .chars()
+            .filter(|&c| !is_dropped(c))
+            .map(halfwidth_sound_mark_to_combining)
+            .nfc()
+            .peekable();
         while let Some(c) = it.next() {
             self.step(c, &mut it);
             if self.line.chars > char_limit {
@@ -591,11 +634,20 @@ impl Sanitizer {
             '\u{7F}' => self.line.marker_char('␡'),
             '\u{80}'..='\u{9F}' => self.line.marker(&format!("⟨{}⟩", c1_name(c))),
             ZWJ => {
-                if self.line.zwj_joins(it.peek().copied()) {
-                    self.line.plain(c);
-                } else {
+                if !self.line.zwj_joins(it.peek().copied()) {
                     self.line.marker("⟨ZWJ⟩");
                 }
+            }
+            REGIONAL_INDICATOR_A..=REGIONAL_INDICATOR_Z => {
+                let mut flag = String::from("[");
+                flag.push(regional_letter(c));
+                if let Some(second) =
+                    it.next_if(|n| (REGIONAL_INDICATOR_A..=REGIONAL_INDICATOR_Z).contains(n))
+                {
+                    flag.push(regional_letter(second));
+                }
+                flag.push(']');
+                self.line.marker(&flag);
             }
             '\u{E0000}'..='\u{E007F}' => self.tags(c, it),
             _ => {
@@ -709,26 +761,29 @@ impl Sanitizer {
         chained
     }
 
-    /// A run of tag characters, up to and including the first CANCEL TAG. Kept only as an emoji
-    /// tag sequence right after 🏴; otherwise shown decoded.
+    /// A run of tag characters, up to and including the first CANCEL TAG. Right after `🏴`, a
+    /// well-formed emoji tag sequence becomes its subdivision code as a flag (`[GB-SCT]`);
+    /// anything else is shown decoded.
     fn tags<I: Iterator<Item = char>>(&mut self, first: char, it: &mut std::iter::Peekable<I>) {
         let after_flag = !self.line.needs_base && self.line.text.ends_with(BLACK_FLAG);
-        let mut kept: Vec<char> = Vec::new();
+        let mut spec = String::new();
         let mut spec_ok = true;
         let mut len = 0usize;
         let mut ex = Excerpt::new("⟨TAG:");
         let mut c = first;
         loop {
             len += 1;
-            if len <= MAX_TAG_SPEC + 1 {
-                kept.push(c);
-            }
             if c == CANCEL_TAG {
                 break;
             }
             spec_ok &= matches!(c, '\u{E0030}'..='\u{E0039}' | '\u{E0061}'..='\u{E007A}');
             match char::from_u32(u32::from(c) - 0xE0000) {
-                Some(ascii @ ' '..='~') => ex.push(ascii),
+                Some(ascii @ ' '..='~') => {
+                    ex.push(ascii);
+                    if spec.len() < MAX_TAG_SPEC {
+                        spec.push(ascii.to_ascii_uppercase());
+                    }
+                }
                 _ => ex.hidden = true,
             }
             match it.next_if(|n| ('\u{E0000}'..='\u{E007F}').contains(n)) {
@@ -739,9 +794,12 @@ impl Sanitizer {
         let valid =
             after_flag && spec_ok && c == CANCEL_TAG && (2..=MAX_TAG_SPEC + 1).contains(&len);
         if valid {
-            for k in kept {
-                self.line.plain(k);
+            self.line.pop_plain();
+            // CLDR subdivision ids: a two-letter region, then the subdivision (`gbsct`).
+            if spec.len() > 2 && spec.bytes().take(2).all(|b| b.is_ascii_alphabetic()) {
+                spec.insert(2, '-');
             }
+            self.line.marker(&format!("[{spec}]"));
         } else {
             self.line.marker(&ex.finish("⟩"));
         }
@@ -832,6 +890,31 @@ fn is_mark(c: char) -> bool {
 
 fn is_emoji_modifier(c: char) -> bool {
     ('\u{1F3FB}'..='\u{1F3FF}').contains(&c)
+}
+
+const REGIONAL_INDICATOR_A: char = '\u{1F1E6}';
+const REGIONAL_INDICATOR_Z: char = '\u{1F1FF}';
+
+/// The ASCII capital a regional indicator stands for.
+fn regional_letter(c: char) -> char {
+    char::from_u32(u32::from(c) - u32::from(REGIONAL_INDICATOR_A) + u32::from('A')).unwrap_or('?')
+}
+
+/// The halfwidth (semi-)voiced sound marks become their compatibility mappings, the combining
+/// marks U+3099 / U+309A: ratatui draws U+FF9E / U+FF9F two columns wide, terminals one.
+fn halfwidth_sound_mark_to_combining(c: char) -> char {
+    match c {
+        '\u{FF9E}' => '\u{3099}',
+        '\u{FF9F}' => '\u{309A}',
+        _ => c,
+    }
+}
+
+/// Characters the sanitizer drops: they only choose a glyph, and terminals disagree on the width
+/// of the sequences they form (see the module docs). Variation selectors VS1–VS16 and skin-tone
+/// modifiers; ideographic variation selectors (U+E0100–U+E01EF) are kept.
+fn is_dropped(c: char) -> bool {
+    ('\u{FE00}'..='\u{FE0F}').contains(&c) || is_emoji_modifier(c)
 }
 
 /// Extended_Pictographic, asked of `unicode-segmentation` so it tracks its Unicode version:
@@ -981,66 +1064,40 @@ mod tests {
                     | '\u{3164}'
                     | '\u{FFA0}'
             )
-            || is_other_invisible(c) && c != ZWJ && !('\u{E0020}'..='\u{E007F}').contains(&c)
+            || is_other_invisible(c)
             || !(is_public_assigned(c) || is_private_use(c))
     }
 
-    /// The safety property: no control, bidi or invisible character, except a ZWJ inside an
-    /// emoji ZWJ sequence and tag characters inside an emoji flag tag sequence.
+    /// Every grapheme is as wide for ratatui as the sum of its code points: terminals that
+    /// measure per code point lay it out in the same columns.
+    fn assert_widths_agree(s: &str) {
+        for g in s.graphemes(true) {
+            let parts: usize = g.chars().map(|c| c.width().unwrap_or(0)).sum();
+            assert_eq!(
+                ratatui_grapheme_width(g),
+                parts,
+                "{g:?} ({:X?}) in {s:?}",
+                g.chars().map(u32::from).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    /// The safety property: no control, bidi or invisible character (not even a ZWJ inside an
+    /// emoji sequence or tags inside a flag), and none of the emoji parts whose width terminals
+    /// disagree on: variation selectors, skin-tone modifiers, regional indicators.
     fn assert_safe(s: &str) {
         for c in s.chars() {
             assert!(!is_forbidden(c), "forbidden {:04X} in {s:?}", u32::from(c));
-        }
-        for g in s.graphemes(true) {
-            let chars: Vec<char> = g.chars().collect();
-            for (i, &c) in chars.iter().enumerate() {
-                if c == ZWJ {
-                    let next = chars.get(i + 1).copied();
-                    assert!(
-                        next.is_some_and(is_extended_pictographic),
-                        "ZWJ not followed by emoji in {g:?} of {s:?}"
-                    );
-                    let prev = chars[..i]
-                        .iter()
-                        .rev()
-                        .find(|&&p| p != VS16 && !is_emoji_modifier(p));
-                    assert!(
-                        prev.is_some_and(|&p| is_extended_pictographic(p)),
-                        "ZWJ not preceded by emoji in {g:?} of {s:?}"
-                    );
-                }
-            }
-        }
-        // Tag characters only as `🏴` + tag letters/digits + CANCEL TAG.
-        let chars: Vec<char> = s.chars().collect();
-        let is_tag = |c: &char| ('\u{E0000}'..='\u{E007F}').contains(c);
-        let mut i = 0;
-        while i < chars.len() {
-            if !is_tag(&chars[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < chars.len() && is_tag(&chars[i]) {
-                i += 1;
-            }
-            let run = &chars[start..i];
             assert!(
-                start > 0 && chars[start - 1] == BLACK_FLAG,
-                "stray tag in {s:?}"
-            );
-            assert!(
-                (2..=MAX_TAG_SPEC + 1).contains(&run.len()),
-                "tag run in {s:?}"
-            );
-            assert_eq!(run.last(), Some(&CANCEL_TAG), "stray tag in {s:?}");
-            assert!(
-                run[..run.len() - 1]
-                    .iter()
-                    .all(|c| matches!(c, '\u{E0030}'..='\u{E0039}' | '\u{E0061}'..='\u{E007A}')),
-                "stray tag in {s:?}"
+                c != ZWJ
+                    && !('\u{E0000}'..='\u{E007F}').contains(&c)
+                    && !is_dropped(c)
+                    && !(REGIONAL_INDICATOR_A..=REGIONAL_INDICATOR_Z).contains(&c),
+                "emoji sequence part {:04X} in {s:?}",
+                u32::from(c)
             );
         }
+        assert_widths_agree(s);
         let mut run = 0;
         for c in s.chars() {
             if is_mark(c) {
@@ -1206,37 +1263,96 @@ mod tests {
     #[test]
     fn zwj_in_word_vs_in_emoji() {
         assert_eq!(line("ad\u{200D}min"), "ad⟨ZWJ⟩min");
-        assert_eq!(line("👩\u{200D}💻"), "👩\u{200D}💻");
-        assert_eq!(line("👨\u{200D}👩\u{200D}👧"), "👨\u{200D}👩\u{200D}👧");
-        assert_eq!(line("🏳\u{FE0F}\u{200D}🌈"), "🏳\u{FE0F}\u{200D}🌈");
-        assert_eq!(line("👩🏽\u{200D}💻"), "👩🏽\u{200D}💻");
-        // Joiner after text, before text, dangling.
+        // Between two emoji the joiner goes: the sequence becomes its members.
+        assert_eq!(line("👩\u{200D}💻"), "👩💻");
+        assert_eq!(line("👨\u{200D}👩\u{200D}👧"), "👨👩👧");
+        assert_eq!(line("🏳\u{FE0F}\u{200D}🌈"), "🏳🌈");
+        assert_eq!(line("👩🏽\u{200D}💻"), "👩💻");
+        assert_eq!(line("👩\u{200D}❤\u{FE0F}\u{200D}👨"), "👩❤👨");
+        assert_eq!(line("👁\u{FE0F}\u{200D}🗨\u{FE0F}"), "👁🗨");
+        // Joiner after text, before text, dangling, doubled, after a placeholder.
         assert_eq!(line("a\u{200D}💻"), "a⟨ZWJ⟩💻");
         assert_eq!(line("💻\u{200D}a"), "💻⟨ZWJ⟩a");
         assert_eq!(line("💻\u{200D}"), "💻⟨ZWJ⟩");
         assert_eq!(line("💻\u{200D}\u{200D}💻"), "💻⟨ZWJ⟩⟨ZWJ⟩💻");
         assert_eq!(line("👩\u{200C}\u{200D}💻"), "👩⟨ZWNJ⟩⟨ZWJ⟩💻");
+        assert_eq!(line("🇷🇺\u{200D}💻"), "[RU]⟨ZWJ⟩💻");
     }
 
     #[test]
-    fn emoji_are_kept() {
-        for e in [
-            "😀",
-            "👍🏽",
-            "❤\u{FE0F}",
-            "1\u{FE0F}\u{20E3}",
-            "🇫🇷",
-            "🇺🇦",
-            "🏴\u{200D}☠\u{FE0F}",
-        ] {
+    fn single_code_point_emoji_are_kept() {
+        for e in ["😀", "🙏", "🔐", "👍", "❤", "☠", "🏳", "🏴", "💻", "©"] {
             assert_eq!(line(e), e);
         }
     }
 
     #[test]
+    fn emoji_sequences_become_what_terminals_agree_on() {
+        assert_eq!(line("👍🏽"), "👍");
+        assert_eq!(line("👍🏻👍🏿"), "👍👍");
+        assert_eq!(line("❤\u{FE0F}"), "❤");
+        assert_eq!(line("😀\u{FE0E}"), "😀");
+        assert_eq!(line("1\u{FE0F}\u{20E3}"), "1\u{20E3}");
+        assert_eq!(line("#\u{FE0F}\u{20E3}"), "#\u{20E3}");
+        assert_eq!(line("🏴\u{200D}☠\u{FE0F}"), "🏴☠");
+        assert_eq!(line("‘\u{FE01}quote’"), "‘quote’");
+        // A lone modifier (a colour swatch) goes too.
+        assert_eq!(line("a🏽b"), "ab");
+        // The demo note of request #360.
+        assert_eq!(
+            line("Спасибо за помощь! 🙏🔐👍🏽 👨\u{200D}👩\u{200D}👧 🇷🇺 ❤\u{FE0F}"),
+            "Спасибо за помощь! 🙏🔐👍 👨👩👧 [RU] ❤"
+        );
+    }
+
+    #[test]
+    fn dropped_selectors_do_not_block_composition() {
+        // Removed before NFC: the letter and its mark compose as if the selector were not there,
+        // so the output is NFC and a second pass changes nothing.
+        assert_eq!(line("e\u{FE0F}\u{0301}"), "é");
+        assert_eq!(line("e🏽\u{0301}"), "é");
+        assert_eq!(line("a\u{FE00}b"), "ab");
+        // Ideographic variation selectors stay (width 0 everywhere).
+        assert_eq!(line("葛\u{E0100}"), "葛\u{E0100}");
+    }
+
+    #[test]
+    fn flags_are_spelled_out() {
+        assert_eq!(line("🇫🇷"), "[FR]");
+        assert_eq!(line("🇺🇦 и 🇷🇺"), "[UA] и [RU]");
+        assert_eq!(line("🇫🇷🇩🇪"), "[FR][DE]");
+        // Indicators pair from the left, as UAX #29 groups them; an odd one stands alone.
+        assert_eq!(line("🇫🇷🇩"), "[FR][D]");
+        assert_eq!(line("🇷"), "[R]");
+        assert_eq!(line("a🇷b"), "a[R]b");
+        // A flag is a placeholder: styled as such, and a mark after it gets its own base.
+        let s = sanitize_line("x🇷🇺\u{0301}");
+        assert_eq!(s, "x[RU]◌\u{0301}");
+        assert_eq!(
+            s.segments().collect::<Vec<_>>(),
+            vec![
+                Segment::Text("x"),
+                Segment::Marker("[RU]"),
+                Segment::Marker("◌"),
+                Segment::Text("\u{0301}"),
+            ]
+        );
+        // A client typing the spelled-out form gets plain text.
+        assert_eq!(
+            sanitize_line("[RU]").segments().collect::<Vec<_>>(),
+            vec![Segment::Text("[RU]")]
+        );
+    }
+
+    #[test]
     fn tag_characters() {
         let scotland = "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
-        assert_eq!(line(scotland), scotland);
+        assert_eq!(line(scotland), "[GB-SCT]");
+        assert_eq!(line(&format!("a {scotland} b")), "a [GB-SCT] b");
+        assert_eq!(
+            sanitize_line(scotland).segments().collect::<Vec<_>>(),
+            vec![Segment::Marker("[GB-SCT]")]
+        );
         // ASCII smuggling: tags outside a flag are decoded and shown.
         let hidden: String = "ignore all"
             .chars()
@@ -1249,7 +1365,7 @@ mod tests {
         assert_eq!(line("\u{E0001}\u{E0065}\u{E006E}"), "⟨TAG:…⟩");
         assert_eq!(
             line(&format!("{scotland}\u{E0067}\u{E007F}")),
-            format!("{scotland}⟨TAG:g⟩")
+            "[GB-SCT]⟨TAG:g⟩"
         );
     }
 
@@ -1294,7 +1410,6 @@ mod tests {
     fn unassigned_and_noncharacters() {
         assert_eq!(line("a\u{0378}b\u{FFFF}c"), "a⟨U+0378⟩b⟨U+FFFF⟩c");
         assert_eq!(line("a\u{E000}b"), "a\u{E000}b"); // private use is harmless
-        assert_eq!(line("a\u{FE00}b"), "a\u{FE00}b"); // so is a lone variation selector
     }
 
     #[test]
@@ -1331,8 +1446,12 @@ mod tests {
         assert_eq!(sanitize_line_capped("hello world", 5), "hell…");
         assert_eq!(sanitize_line_capped("hello", 5), "hello");
         assert_eq!(sanitize_line_capped("hello", 0), "");
-        assert_eq!(sanitize_line_capped("👨\u{200D}👩\u{200D}👧abc", 4), "…");
-        assert_eq!(sanitize_line_capped("ab👨\u{200D}👩\u{200D}👧", 5), "ab…");
+        assert_eq!(
+            sanitize_line_capped("👨\u{200D}👩\u{200D}👧abc", 4),
+            "👨👩👧…"
+        );
+        assert_eq!(sanitize_line_capped("ab👨\u{200D}👩\u{200D}👧", 4), "ab👨…");
+        assert_eq!(sanitize_line_capped("🇷🇺🇺🇦", 6), "[RU][…"); // like any placeholder, cut short
         assert_eq!(sanitize_line_capped("\x1b[31mred", 6), "␛[31m…");
     }
 
@@ -1342,13 +1461,20 @@ mod tests {
         assert_eq!(w("abc"), 3);
         assert_eq!(w("中文"), 4);
         assert_eq!(w("é"), 1);
-        assert_eq!(w("🇫🇷"), 2);
-        assert_eq!(w("❤\u{FE0F}"), 2);
-        assert_eq!(w("👍🏽"), 4); // tmux draws the modifier as its own wide cell
-        assert_eq!(w("👩\u{200D}💻"), 4); // sum of the parts
-        assert_eq!(w("👨\u{200D}👩\u{200D}👧"), 6);
+        // Emoji sequences are reduced to parts every measure agrees on.
+        for (s, cols) in [
+            ("🇫🇷", 4),
+            ("❤\u{FE0F}", 1),
+            ("👍🏽", 2),
+            ("👩\u{200D}💻", 4),
+            ("👨\u{200D}👩\u{200D}👧", 6),
+            ("🏳\u{FE0F}\u{200D}🌈", 3),
+            ("😀\u{FE0E}", 2),
+        ] {
+            assert_eq!(w(s), cols, "{s:?}");
+            assert_eq!(sanitize_line(s).ratatui_width(), cols, "{s:?}");
+        }
         assert_eq!(w("கா"), 2); // glibc draws the Tamil vowel sign one column wide
-        assert_eq!(sanitize_line("👨\u{200D}👩\u{200D}👧").ratatui_width(), 2);
         assert_eq!(w("\x1b[31m"), 5);
         assert_eq!(display_width(&sanitize_line("ab")), 2);
     }
@@ -1362,8 +1488,9 @@ mod tests {
         assert_eq!(fit(&s, 1), "…");
         assert_eq!(fit(&s, 0), "");
         let e = sanitize_line("ab👩\u{200D}💻cd");
-        assert_eq!(fit(&e, 7), "ab👩\u{200D}💻…");
-        assert_eq!(fit(&e, 6), "ab…");
+        assert_eq!(fit(&e, 7), "ab👩💻…");
+        assert_eq!(fit(&e, 6), "ab👩…");
+        assert_eq!(fit(&e, 4), "ab…");
         let cjk = sanitize_line("中文字");
         assert_eq!(fit(&cjk, 4), "中…");
         assert_eq!(fit(&sanitize_line("e\u{0301}\u{0302}xyz"), 2), "é\u{0302}…");
@@ -1459,6 +1586,25 @@ mod tests {
         assert!(TERMINAL_WIDER.iter().all(|&(lo, hi, _)| lo <= hi));
     }
 
+    #[test]
+    fn every_code_point_is_measured_alike_in_context() {
+        // One long line per context (cheaper than a million small ones); neighbours only add
+        // contexts. Every grapheme of the output must be as wide for ratatui as its parts.
+        let all = || (0u32..=0x10_FFFF).filter_map(char::from_u32);
+        for context in [
+            |c: char| format!("a{c}"),
+            |c: char| format!("{c}\u{0301} "),
+            |c: char| format!("😀{c}\u{200D}😀 "),
+            |c: char| format!("ᄀ{c}"),
+        ] {
+            let text: String = all().map(context).collect();
+            assert_widths_agree(sanitize_line(&text).as_str());
+        }
+        assert_eq!(line("ｶﾞｷﾟ"), "ｶ\u{3099}ｷ\u{309A}");
+        assert_eq!(line("カﾞ"), "ガ"); // composes after the mapping
+        assert_eq!(line("ﾞ"), "◌\u{3099}");
+    }
+
     // ---- property tests ----
 
     fn fragment() -> impl Strategy<Value = String> {
@@ -1492,6 +1638,20 @@ mod tests {
             "1\u{FE0F}\u{20E3}",
             "🇫🇷",
             "🇫",
+            "🇷🇺",
+            "\u{1F1FA}",
+            "👩\u{200D}❤\u{FE0F}\u{200D}👨",
+            "👁\u{FE0F}\u{200D}🗨\u{FE0F}",
+            "😀\u{FE0E}",
+            "‘\u{FE01}",
+            "\u{FE0E}",
+            "🏻",
+            "ｶﾞ",
+            "ﾟ",
+            "カ",
+            "\u{3099}",
+            "[RU]",
+            "葛\u{E0100}",
             "🏴",
             "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
             "\u{E0067}",
@@ -1650,35 +1810,68 @@ mod tests {
 }
 
 /// Splits `s` into lines of at most `width` columns (by the same conservative measure as
-/// [`fit`]), at grapheme boundaries; a placeholder is never split. A single unit wider
-/// than `width` stands on a line of its own (the caller clips it).
+/// [`fit`]). Lines break at a space when there is one (the space goes), otherwise between
+/// graphemes; a placeholder is never split. A single unit wider than `width` stands on a line
+/// of its own (the caller clips it).
 pub fn wrap(s: &SafeText, width: usize) -> Vec<SafeText> {
+    /// An unbreakable piece: byte range, columns, whether it is a space a line may break at.
+    struct Unit {
+        from: usize,
+        to: usize,
+        cols: usize,
+        space: bool,
+    }
     let width = width.max(1);
-    // (start, end, columns) of each unbreakable unit.
-    let mut units: Vec<(usize, usize, usize)> = Vec::new();
+    let mut units: Vec<Unit> = Vec::new();
     let mut pos = 0;
-    let push_text = |from: usize, to: usize, units: &mut Vec<(usize, usize, usize)>| {
+    let push_text = |from: usize, to: usize, units: &mut Vec<Unit>| {
         for (i, g) in s.text[from..to].grapheme_indices(true) {
-            units.push((from + i, from + i + g.len(), grapheme_width(g)));
+            units.push(Unit {
+                from: from + i,
+                to: from + i + g.len(),
+                cols: grapheme_width(g),
+                space: g == " ",
+            });
         }
     };
     for m in &s.markers {
         push_text(pos, m.start, &mut units);
-        let w = s.text[m.clone()].graphemes(true).map(grapheme_width).sum();
-        units.push((m.start, m.end, w));
+        let cols = s.text[m.clone()].graphemes(true).map(grapheme_width).sum();
+        units.push(Unit {
+            from: m.start,
+            to: m.end,
+            cols,
+            space: false,
+        });
         pos = m.end;
     }
     push_text(pos, s.text.len(), &mut units);
     let mut lines = Vec::new();
     let (mut start, mut used) = (0, 0);
-    for (from, to, w) in units {
-        if used + w > width && used > 0 {
-            lines.push(s.slice(start, from));
-            start = from;
-            used = 0;
+    // The last space on the current line: where the text before it ends, where the next
+    // line would start, and the columns up to and including it.
+    let mut space: Option<(usize, usize, usize)> = None;
+    for u in units {
+        if u.space && used + u.cols > width && used > 0 {
+            lines.push(s.slice(start, u.from));
+            (start, used, space) = (u.to, 0, None);
+            continue;
         }
-        used += w;
-        let _ = to;
+        while used + u.cols > width && used > 0 {
+            if let Some((end, next, through)) = space.take() {
+                lines.push(s.slice(start, end));
+                start = next;
+                used -= through;
+            } else {
+                lines.push(s.slice(start, u.from));
+                start = u.from;
+                used = 0;
+            }
+        }
+        used += u.cols;
+        if u.space && u.from > start {
+            space = Some((u.from, u.to, used));
+        }
     }
     lines.push(s.slice(start, s.text.len()));
     lines
@@ -1704,13 +1897,18 @@ impl SafeText {
 mod wrap_tests {
     use super::*;
 
+    /// The text without spaces: wrapping drops the spaces it breaks at, nothing else.
+    fn unspaced(s: &str) -> String {
+        s.chars().filter(|&c| c != ' ').collect()
+    }
+
     #[test]
     fn wrapping_keeps_widths_and_placeholders() {
-        let s = sanitize_line("abc\u{1b}[31mdefghij 👩‍💻 klm");
+        let s = sanitize_line("abc\u{1b}[31mdefghij 👩\u{200D}💻 klm");
         for width in 1..20 {
             let lines = wrap(&s, width);
             let joined: String = lines.iter().map(SafeText::as_str).collect();
-            assert_eq!(joined, s.as_str(), "width {width}");
+            assert_eq!(unspaced(&joined), unspaced(s.as_str()), "width {width}");
             for l in &lines {
                 let single_unit =
                     l.as_str().graphemes(true).count() == 1 || l.segments().count() == 1;
@@ -1727,5 +1925,49 @@ mod wrap_tests {
                 .any(|seg| matches!(seg, Segment::Marker(m) if m.starts_with('␛')))
         }));
         assert_eq!(wrap(&sanitize_line(""), 5).len(), 1);
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces() {
+        let w = |s: &str, width| -> Vec<String> {
+            wrap(&sanitize_line(s), width)
+                .into_iter()
+                .map(SafeText::into_string)
+                .collect()
+        };
+        assert_eq!(
+            w("прошу сбросить пароль администратора.", 20),
+            ["прошу сбросить", "пароль", "администратора."]
+        );
+        assert_eq!(
+            w("Window too small (now 50×12).", 20),
+            ["Window too small", "(now 50×12)."]
+        );
+        // A space that would overflow the line is where it breaks.
+        assert_eq!(w("abcde fgh", 5), ["abcde", "fgh"]);
+        // A word longer than the line is cut where it must be.
+        assert_eq!(w("ab abcdefgh", 4), ["ab", "abcd", "efgh"]);
+        // A space at the start of a line is no place to break: that would leave it empty.
+        assert_eq!(w(" 中文中文", 4), [" 中", "文中", "文"]);
+        assert_eq!(w("a b c", 80), ["a b c"]);
+        assert_eq!(w("a  b", 2), ["a ", "b"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wrapped_lines_fit_and_keep_the_text(
+            s in "[a-z ]{0,12}( |\u{1b}\\[1m|中|👩\u{200D}💻|\t|é)[a-zа-я ]{0,30}",
+            width in 1usize..24,
+        ) {
+            let text = sanitize_line(&s);
+            let lines = wrap(&text, width);
+            let joined: String = lines.iter().map(SafeText::as_str).collect();
+            proptest::prop_assert_eq!(unspaced(&joined), unspaced(text.as_str()));
+            for l in &lines {
+                let single_unit =
+                    l.as_str().graphemes(true).count() == 1 || l.segments().count() == 1;
+                proptest::prop_assert!(display_width(l) <= width || single_unit, "{:?}", l.as_str());
+            }
+        }
     }
 }

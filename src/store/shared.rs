@@ -779,7 +779,7 @@ async fn apply_mutation(
                 "INSERT INTO notices (at, kind, staff, request_id, detail) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT DO NOTHING",
             )
-            .bind(now)
+            .bind(ms(n.at))
             .bind(n.kind.as_str())
             .bind(n.staff.as_deref())
             .bind(n.request.map(|r| r.0))

@@ -419,6 +419,8 @@ pub enum Mutation {
 
 #[derive(Debug, Clone)]
 pub struct NewNotice {
+    /// When it happened, by the desk's clock (like the audit record beside it).
+    pub at: Timestamp,
     /// `reveal_limit`, `check_limit`, … (the screens translate it).
     pub kind: String,
     /// The staff member concerned.

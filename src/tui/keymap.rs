@@ -276,6 +276,17 @@ pub struct Binding {
     pub footer: bool,
 }
 
+impl Binding {
+    /// The catalog key describing the binding in help and the footer: Enter in a text field
+    /// finishes the text (saves a note, runs a search) rather than selecting.
+    pub fn help_key(&self) -> String {
+        match (self.mode, self.action) {
+            (Mode::Input, Action::Submit) => "key-submit-input".to_owned(),
+            _ => self.action.help_key(),
+        }
+    }
+}
+
 fn b(mode: Mode, keys: &[KeySpec], action: Action, footer: bool) -> Binding {
     Binding {
         mode,

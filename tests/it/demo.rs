@@ -15,7 +15,7 @@ use privdesk::domain::workflow::Flow;
 
 use crate::support::{Backend, TestDesk, monday_morning};
 
-fn config(home: &std::path::Path) -> Config {
+pub fn config(home: &std::path::Path) -> Config {
     let env: std::collections::BTreeMap<String, String> = [
         ("HOME", home.display().to_string()),
         ("XDG_DATA_HOME", home.join("data").display().to_string()),
@@ -28,7 +28,7 @@ fn config(home: &std::path::Path) -> Config {
     Config::load(&Overrides::default(), &env).unwrap()
 }
 
-async fn demo(home: &std::path::Path, opts: DemoOptions) -> DemoDesk {
+pub async fn demo(home: &std::path::Path, opts: DemoOptions) -> DemoDesk {
     let opts = DemoOptions {
         now: Some(monday_morning()),
         ..opts

@@ -1,6 +1,7 @@
 //! The real binary in a real terminal, as a newcomer would use it: the README's demo
 //! command in tmux, log in, open requests, take one, quit; a supervisor reveals a field
 //! with a purpose; `privdesk audit access` then lists that reveal and the agent's looks.
+//! Emoji in client text leave nothing behind when an overlay covers them and goes.
 
 use crate::terminal::{Desk, Tmux, tools_or_skip};
 
@@ -160,4 +161,104 @@ fn a_newcomer_works_the_demo_and_the_audit_log_accounts_for_it() {
         !report.contains(&revealed),
         "the report names fields, never values:\n{report}"
     );
+}
+
+/// Whether the pane is a frame drawn `width` columns wide: some line is a box's top border
+/// from the first column to the last (tmux's reflow of an older frame cuts or pads it).
+fn frame_of_width(pane: &str, width: u16) -> bool {
+    pane.lines()
+        .any(|l| l.starts_with('┌') && l.ends_with('┐') && l.chars().count() == usize::from(width))
+}
+
+/// Everything but the title line, whose clock may tick between two captures.
+fn below_title(pane: &str) -> Vec<&str> {
+    pane.lines().skip(1).collect()
+}
+
+#[test]
+fn emoji_leave_no_stray_glyphs_when_an_overlay_comes_and_goes() {
+    if !tools_or_skip(&["tmux"]) {
+        return;
+    }
+    let desk = Desk {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let tmux = Tmux::new();
+    let home = desk.dir.path().display().to_string();
+    // The full demo: a note on an open reset request holds a flag, a skin tone, a ZWJ family
+    // and VS16, widths that tmux (per code point) and ratatui (per cluster) disagree on.
+    let demo = format!(
+        "env HOME={home} XDG_DATA_HOME={home}/data XDG_STATE_HOME={home}/state XDG_CONFIG_HOME={home}/config \
+         LANG=C.UTF-8 {} demo; echo demo-exit=$?; sleep 600",
+        crate::terminal::BIN
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "emoji",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &demo,
+    ]);
+    login(&tmux, "emoji", "agent");
+    let note = "Спасибо за помощь!";
+    let mut detail = None;
+    for _ in 0..40 {
+        tmux.keys("emoji", &["Enter"]);
+        let pane = tmux.wait_settled("emoji", "a request", |t| {
+            t.contains("Kind") && t.contains("Timeline")
+        });
+        if pane.contains(note) {
+            detail = Some(pane);
+            break;
+        }
+        tmux.keys("emoji", &["Escape"]);
+        tmux.wait("emoji", "the queue again", |t| t.contains("all open"));
+        tmux.keys("emoji", &["j"]);
+    }
+    let detail = detail.expect("no open reset request shows the emoji note");
+    let line = detail
+        .lines()
+        .find(|l| l.contains(note))
+        .unwrap()
+        .to_owned();
+    // The note as the sanitizer gives it: members of the family, no skin tone, no VS16, the
+    // flag spelled out.
+    assert!(
+        line.contains("Спасибо за помощь! 🙏🔐👍 👨👩👧 [RU] ❤"),
+        "{line}"
+    );
+    assert!(line.trim_end().ends_with('│'), "{line}");
+
+    // Help over the note, then gone again: each frame is as if drawn from scratch.
+    tmux.keys("emoji", &["?"]);
+    let help = tmux.wait_settled("emoji", "the help overlay", |t| t.contains("┌ Keys"));
+    let fresh = tmux.redrawn_from_scratch("emoji", 100, frame_of_width);
+    assert!(
+        below_title(&help) == below_title(&fresh),
+        "the help overlay left glyphs of the text below it:\n{help}\nfrom scratch:\n{fresh}"
+    );
+    tmux.keys("emoji", &["Escape"]);
+    let back = tmux.wait_settled("emoji", "the request again", |t| {
+        !t.contains("┌ Keys") && t.contains(note)
+    });
+    assert!(
+        below_title(&back) == below_title(&detail),
+        "closing the overlay left glyphs behind:\n{back}\nbefore:\n{detail}"
+    );
+    let fresh = tmux.redrawn_from_scratch("emoji", 100, frame_of_width);
+    assert!(
+        below_title(&back) == below_title(&fresh),
+        "the request left glyphs behind:\n{back}\nfrom scratch:\n{fresh}"
+    );
+
+    tmux.keys("emoji", &["q"]);
+    tmux.wait("emoji", "the quit question", |t| {
+        t.contains("Quit privdesk?")
+    });
+    tmux.keys("emoji", &["y"]);
+    tmux.wait("emoji", "the end", |t| t.contains("demo-exit=0"));
 }

@@ -137,6 +137,42 @@ impl Tmux {
         }
     }
 
+    /// Like [`Tmux::wait`], then until two captures 100 ms apart agree: tmux may show a frame
+    /// it has read only in part, and a test that compares whole panes needs all of it.
+    pub fn wait_settled(&self, target: &str, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let mut text = self.wait(target, what, &cond);
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let again = self.wait(target, what, &cond);
+            if again == text {
+                return text;
+            }
+            text = again;
+        }
+    }
+
+    /// Has the program draw its current screen from scratch and returns that pane: a resize
+    /// makes ratatui clear the terminal and write every cell, so what was left behind by
+    /// earlier frames is gone. Compared with the pane before, it shows whether the frames
+    /// drawn as diffs left anything behind. The window is widened by one column and restored;
+    /// `drawn(pane, width)` tells when the program has drawn at that width (tmux reflows the
+    /// old text first).
+    pub fn redrawn_from_scratch(
+        &self,
+        session: &str,
+        width: u16,
+        drawn: impl Fn(&str, u16) -> bool,
+    ) -> String {
+        let target = Self::target(session);
+        for w in [width + 1, width] {
+            self.run(&["resize-window", "-t", &target, "-x", &w.to_string()]);
+            self.wait_settled(session, &format!("a frame {w} columns wide"), |t| {
+                drawn(t, w)
+            });
+        }
+        self.pane(session)
+    }
+
     pub fn keys(&self, session: &str, keys: &[&str]) {
         let target = Self::target(session);
         let mut args = vec!["send-keys", "-t", &target];

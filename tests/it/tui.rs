@@ -287,3 +287,148 @@ async fn snapshots_of_the_login_help_popups_and_lock() {
     insta::assert_snapshot!("lock_ru_80x24", locked.text());
     td.finish().await;
 }
+
+/// The demo desk as of Monday morning (its clock stopped there): three queues with open and
+/// overdue requests, accounts to find, hostile text.
+async fn demo_desk(home: &std::path::Path) -> Arc<Desk> {
+    let d = crate::demo::demo(
+        home,
+        privdesk::desk::demo::DemoOptions {
+            accounts: Some(200),
+            requests: Some(500),
+            ..privdesk::desk::demo::DemoOptions::default()
+        },
+    )
+    .await;
+    let clock = Arc::new(privdesk::desk::ManualClock::new(
+        crate::support::monday_morning(),
+    ));
+    Arc::new(d.desk.with_clock(clock))
+}
+
+async fn demo_login(desk: &Desk, login: &str) -> Staff {
+    desk.login(
+        login,
+        privdesk::domain::personal::Secret::new("demo".into()),
+        Source::Local,
+    )
+    .await
+    .unwrap()
+}
+
+/// The tab row: every queue's tab with its counts.
+fn tabs_row(ui: &Ui) -> String {
+    ui.text().lines().nth(1).unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisors_tabs_keep_their_counts_when_narrow() {
+    let home = tempfile::tempdir().unwrap();
+    let desk = demo_desk(home.path()).await;
+    let sup = demo_login(&desk, "supervisor").await;
+    for (lang, name) in [(Lang::En, "en"), (Lang::Ru, "ru")] {
+        for width in [60, 70, 80, 100, 120] {
+            let ui = Ui::signed_in(desk.clone(), sup.clone(), Some(lang), width, 24).await;
+            let tabs = tabs_row(&ui);
+            assert_eq!(
+                tabs.matches(" (").count(),
+                3,
+                "{name} at {width} columns: {tabs}"
+            );
+            assert!(tabs.trim_end().ends_with(')'), "{name} at {width}: {tabs}");
+            if width == 80 {
+                let snap = if lang == Lang::En {
+                    "main_supervisor_80x24".to_owned()
+                } else {
+                    format!("main_supervisor_{name}_80x24")
+                };
+                insta::assert_snapshot!(snap, ui.text());
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_of_searches_filters_notes_and_small_windows() {
+    let home = tempfile::tempdir().unwrap();
+    let desk = demo_desk(home.path()).await;
+    let agent = demo_login(&desk, "agent").await;
+    let mut ui = Ui::signed_in(desk.clone(), agent.clone(), Some(Lang::En), 80, 24).await;
+    // Subject search.
+    ui.press(key('/')).await;
+    ui.press(Input::Paste("password".to_owned())).await;
+    ui.press(code(KeyCode::Enter)).await;
+    let text = ui.text();
+    assert!(
+        text.contains(" Esc back "),
+        "results say how to leave them:\n{text}"
+    );
+    insta::assert_snapshot!("subject_search_80x24", text);
+    ui.press(code(KeyCode::Esc)).await;
+    // Account search by a word of an account's name.
+    ui.press(key('a')).await;
+    ui.press(Input::Paste("Осипов".to_owned())).await;
+    ui.press(code(KeyCode::Enter)).await;
+    insta::assert_snapshot!("account_search_80x24", ui.text());
+    ui.press(code(KeyCode::Esc)).await;
+    // The state filter.
+    ui.press(key('f')).await;
+    insta::assert_snapshot!("filter_state_80x24", ui.text());
+    ui.press(code(KeyCode::Esc)).await;
+    // A note being typed on a request.
+    ui.press(code(KeyCode::Enter)).await;
+    ui.press(key('n')).await;
+    ui.press(Input::Paste(
+        "Перезвонил клиенту, ждём письмо от администратора".to_owned(),
+    ))
+    .await;
+    let text = ui.text();
+    assert!(text.contains(" Enter OK "), "{text}");
+    // Client text behind it wraps between words.
+    assert!(text.contains("  администратора."), "{text}");
+    insta::assert_snapshot!("note_input_80x24", text);
+    // A window too small to draw.
+    let mut tiny = Ui::signed_in(desk.clone(), agent, Some(Lang::En), 50, 12).await;
+    tiny.draw();
+    assert!(tiny.text().contains("(now 50×12)"), "{}", tiny.text());
+    insta::assert_snapshot!("too_small_50x12", tiny.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_of_the_supervisors_notices() {
+    let home = tempfile::tempdir().unwrap();
+    let demo = demo_desk(home.path()).await;
+    // One reveal and one check an hour: the agent goes past both.
+    let mut rules = demo.rules().clone();
+    rules.limits.reveals_per_hour = 1;
+    rules.limits.checks_per_request = 1;
+    let desk = Arc::new(Desk::new(
+        demo.store().clone(),
+        demo.keys().clone(),
+        rules,
+        demo.clock().clone(),
+    ));
+    let agent = demo_login(&desk, "agent").await;
+    let mut ui = Ui::signed_in(desk.clone(), agent, Some(Lang::En), 80, 24).await;
+    ui.press(code(KeyCode::Enter)).await;
+    for _ in 0..2 {
+        ui.press(key('v')).await;
+        ui.press(code(KeyCode::Enter)).await;
+        ui.press(code(KeyCode::Enter)).await;
+    }
+    for _ in 0..2 {
+        ui.press(key('x')).await;
+        ui.press(code(KeyCode::Enter)).await;
+        ui.press(Input::Paste("someone@example.org".to_owned()))
+            .await;
+        ui.press(code(KeyCode::Enter)).await;
+    }
+    let sup = demo_login(&desk, "supervisor").await;
+    let mut ui = Ui::signed_in(desk.clone(), sup.clone(), Some(Lang::En), 80, 24).await;
+    assert!(ui.text().contains("2 notices"), "{}", ui.text());
+    ui.press(key('!')).await;
+    insta::assert_snapshot!("notices_80x24", ui.text());
+    let mut ui = Ui::signed_in(desk, sup, Some(Lang::Ru), 80, 24).await;
+    ui.press(key('!')).await;
+    insta::assert_snapshot!("notices_ru_80x24", ui.text());
+}

@@ -5,9 +5,10 @@
 mod detail;
 mod overlays;
 mod queue;
+mod tabs;
 
 #[allow(clippy::wildcard_imports)]
-use self::{detail::*, overlays::*, queue::*};
+use self::{detail::*, overlays::*, queue::*, tabs::*};
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -22,7 +23,7 @@ use crate::domain::view::{AccountView, FieldView, ListRow, RequestView, Shown, U
 use super::app::{App, mode_of};
 use super::i18n::Arg;
 use super::keymap::Mode;
-use super::state::{Found, Pane, Popup, QueueList, Queues, Screen, Stage, Work};
+use super::state::{Found, Pane, Popup, QueueList, Screen, Stage, Work};
 use super::theme::Theme;
 
 pub const MIN_WIDTH: u16 = 60;
@@ -168,8 +169,13 @@ fn draw_work(app: &mut App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(title)), title_r);
 
     let mode = mode_of(w);
+    let results =
+        mode == Mode::Queue && matches!(&w.screen, Screen::Queues(q) if q.found.is_some());
     match &w.screen {
-        Screen::Queues(q) => f.render_widget(Paragraph::new(tabs_line(app, q)), tabs_r),
+        Screen::Queues(q) => f.render_widget(
+            Paragraph::new(tabs_line(app, q, usize::from(tabs_r.width))),
+            tabs_r,
+        ),
         Screen::Staff(_) => f.render_widget(
             Paragraph::new(Line::styled(app.t("screen-staff"), theme.tab_active())),
             tabs_r,
@@ -197,7 +203,7 @@ fn draw_work(app: &mut App, f: &mut Frame, area: Rect) {
         );
     }
     f.render_widget(
-        Paragraph::new(footer(app, mode, usize::from(area.width))),
+        Paragraph::new(footer(app, mode, results, usize::from(area.width))),
         footer_r,
     );
     let Stage::Work(w) = &app.stage else { return };
@@ -238,17 +244,23 @@ pub(crate) fn applies(w: &Work, b: &super::keymap::Binding) -> bool {
     }
 }
 
-/// The keys that matter on this screen, as many as fit; help and quit always last.
-fn footer(app: &App, mode: Mode, width: usize) -> Line<'static> {
+/// The keys that matter on this screen, as many as fit; help and quit always last. Over
+/// search results, Esc (back to the queue) comes first.
+fn footer(app: &App, mode: Mode, results: bool, width: usize) -> Line<'static> {
     use super::keymap::Action;
     let theme = app.settings.theme;
     let entry = |b: &super::keymap::Binding| {
         let key = b.keys.first().map(ToString::to_string).unwrap_or_default();
-        let text = format!(" {}  ", app.t(&b.action.help_key()));
+        let text = format!(" {}  ", app.t(&b.help_key()));
         let w = key.chars().count() + text.chars().count();
         (key, text, w)
     };
-    let bindings = app.settings.keymap.footer(mode);
+    let mut bindings = app.settings.keymap.footer(mode);
+    if results {
+        let back = app.settings.keymap.help(mode);
+        let back = back.into_iter().find(|b| b.action == Action::Back);
+        bindings.splice(0..0, back);
+    }
     let (last, first): (Vec<_>, Vec<_>) = bindings
         .into_iter()
         .partition(|b| matches!(b.action, Action::Help | Action::Quit));
@@ -267,31 +279,6 @@ fn footer(app: &App, mode: Mode, width: usize) -> Line<'static> {
     for (key, text, _) in tail {
         v.push(Span::styled(key, theme.key()));
         v.push(Span::styled(text, theme.muted()));
-    }
-    Line::from(v)
-}
-
-fn tabs_line(app: &App, q: &Queues) -> Line<'static> {
-    let theme = app.settings.theme;
-    let mut v = vec![Span::raw(" ")];
-    for (i, queue) in q.tabs.iter().enumerate() {
-        let badge = q.badges.iter().find(|b| b.queue == *queue);
-        let name = app.t(&format!("queue-{}", queue.as_str()));
-        let counts = match badge {
-            Some(b) if b.overdue > 0 => app.ta(
-                "tab-counts-overdue",
-                &[("open", b.open.into()), ("overdue", b.overdue.into())],
-            ),
-            Some(b) => app.ta("tab-counts", &[("open", b.open.into())]),
-            None => String::new(),
-        };
-        let style = if i == q.active {
-            theme.tab_active()
-        } else {
-            theme.tab()
-        };
-        v.push(Span::styled(format!("{} {name} {counts}", i + 1), style));
-        v.push(Span::raw("   "));
     }
     Line::from(v)
 }

@@ -240,7 +240,7 @@ pub(super) fn draw_help(app: &App, f: &mut Frame, area: Rect, mode: Mode, scroll
         v.push(Span::raw(" "));
         let text = match b.action {
             crate::tui::keymap::Action::Tab(n) => app.ta("key-tab", &[("n", i64::from(n).into())]),
-            a => app.t(&a.help_key()),
+            _ => app.t(&b.help_key()),
         };
         v.extend(own(
             &text,
