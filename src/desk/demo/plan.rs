@@ -427,11 +427,15 @@ impl PlanCtx {
             None
         };
         let sev = severity.and_then(|s| Severity::new(s).ok());
-        let due_at = self
-            .rules
-            .deadlines
-            .due(kind, sev, received_at, &self.rules.calendar, &self.rules.tz)
-            .unwrap_or(received_at + SignedDuration::from_hours(7 * 24));
+        let d = &self.rules.deadlines;
+        let (cal, tz) = (&self.rules.calendar, &self.rules.tz);
+        let due_at = match sev {
+            Some(s) if kind == RequestKind::Compromise => {
+                d.compromise_due(s, leak == Some(true), received_at, cal, tz)
+            }
+            _ => d.due(kind, sev, received_at, cal, tz),
+        }
+        .unwrap_or(received_at + SignedDuration::from_hours(7 * 24));
         Planned {
             index,
             kind,
