@@ -36,8 +36,9 @@ pub struct Keyring {
 }
 
 /// Fault-injection points (test builds only, feature `fault-injection`): they stop a
-/// rotation or an erasure half-way, as a crash would, so the tests can show that what is
-/// left behind still opens and is finished later.
+/// rotation, an erasure or an import half-way, as a crash would, so the tests can show that
+/// what is left behind still opens (or stays invisible) and is finished later; and they
+/// pause an import between its batches, so a test can work the desk meanwhile.
 ///
 /// Each desk's keyring has its own, so tests running in parallel threads do not disturb
 /// one another. A process started by a test (the real binary) arms them from its
@@ -53,6 +54,8 @@ pub struct FaultPoints {
     /// `Desk::import_accounts` stops after writing this many batches, as a crash would
     /// (nothing cleaned up, its claim let go); 0 is off.
     import_crash_after: std::sync::atomic::AtomicU64,
+    /// `Desk::import_accounts` stops after its final step, before sweeping, as a crash would.
+    import_crash_before_sweep: std::sync::atomic::AtomicBool,
     /// `Desk::import_accounts` waits after writing this many batches.
     import_pause: std::sync::Mutex<Option<(u64, Arc<ImportPause>)>>,
 }
@@ -105,6 +108,18 @@ impl FaultPoints {
     pub fn crash_import_after(&self, batches: Option<u64>) {
         self.import_crash_after
             .store(batches.unwrap_or(0), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Makes the next imports stop after their final step, before they sweep what their
+    /// replacements superseded, as a crash would.
+    pub fn crash_import_before_sweep(&self, on: bool) {
+        self.import_crash_before_sweep
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(crate) fn import_crashes_before_sweep(&self) -> bool {
+        self.import_crash_before_sweep
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Makes the next import wait after writing `batches` batches, until the test resumes it.

@@ -269,15 +269,15 @@ impl PgStore {
                 .bind(key)
                 .fetch_one(&mut conn)
                 .await?;
+            if !free {
+                // Its process is alive.
+                let _ = sqlx::Connection::close(conn).await;
+                continue;
+            }
             let claim = ImportClaim {
                 id,
                 hold: ImportHold::Postgres { conn, key },
             };
-            if !free {
-                // Its process is alive.
-                claim.release().await;
-                continue;
-            }
             match self.claimed_stage(id).await? {
                 Some(stage) => out.push((claim, stage)),
                 None => claim.release().await,

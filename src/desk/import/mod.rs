@@ -369,6 +369,13 @@ impl Desk {
         match ran {
             Ok(Ran::Finished) => {
                 report.imported = true;
+                #[cfg(any(test, feature = "fault-injection"))]
+                if self.keys.faults().import_crashes_before_sweep() {
+                    claim.abandon().await;
+                    return Err(DeskError::Internal(
+                        "fault injected: the import crashed before its sweep".into(),
+                    ));
+                }
                 if let Err(e) = self.sweep_import(import).await {
                     // Invisible already; the next start sweeps what is left.
                     tracing::warn!(
