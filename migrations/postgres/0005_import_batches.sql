@@ -1,13 +1,16 @@
 -- Imports commit in short transactions (src/desk/import/mod.rs). What a running import has
 -- written stays invisible to the desk until its final transaction:
--- * its new accounts carry `import_pending` (the import's id), which every account query
---   filters out, and their indexes, tokens and contacts are found only through them;
+-- * its new accounts carry `import_pending` (the import's id), and every account query
+--   passes by an account so marked unless the import is `sweeping` (it has finished);
+--   their indexes, tokens and contacts are found only through them;
 -- * the new rows of an account it replaces (indexes, tokens, admin logins, contacts) carry
 --   the import's id as their generation `gen`, every lookup reads only the rows of an
 --   account's current generation, and the new sealed values of the account row wait in
 --   `import_replacements`.
--- The final transaction clears `import_pending` and moves the replaced accounts to the new
--- generation; the superseded rows are swept afterwards, a batch at a time.
+-- The final transaction sets the import's state to `sweeping`, which puts every account
+-- marked with it in the desk at once, and moves the replaced accounts to the new
+-- generation; afterwards the marks are cleared and the superseded rows removed, a batch at
+-- a time, and the import's row deleted.
 
 -- One row per running import; its id is never reused (it doubles as a generation number).
 -- `slot` lets one import run at a time.

@@ -148,15 +148,17 @@ impl DbStore {
         let mut tx = self.begin_write().await?;
         let held = std::time::Instant::now();
         require_writing(&mut tx, import).await?;
+        // From this state on, the accounts marked with the import are in the desk (`visible!`):
+        // one row changes however many there are. The marks are cleared by the sweep.
         sqlx::query("UPDATE imports SET state = 'sweeping' WHERE id = $1")
             .bind(import)
             .execute(&mut *tx)
             .await?;
-        let shown = sqlx::query("UPDATE accounts SET import_pending = NULL WHERE import_pending = $1")
+        let shown: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE import_pending = $1")
             .bind(import)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .fetch_one(&mut *tx)
+            .await?;
+        let shown = to_u64(shown);
         let replaced = sqlx::query(
             "UPDATE accounts SET kind = r.kind, name_ct = r.name_ct, email_ct = r.email_ct, phone_ct = r.phone_ct, \
              postal_ct = r.postal_ct, tax_ct = r.tax_ct, admin_login_count = r.admin_login_count, gen = r.import_id, \
@@ -205,19 +207,45 @@ impl DbStore {
                 )));
             }
         }
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT account_id FROM import_replacements WHERE import_id = $1 ORDER BY account_id LIMIT $2",
-        )
-        .bind(import)
-        .bind(i64::from(limit.max(1)))
-        .fetch_all(&mut *tx)
-        .await?;
-        if ids.is_empty() {
+        let limit = i64::from(limit.max(1));
+        // The new accounts lose their mark (they are in the desk already, by the import's state).
+        let marked: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE import_pending = $1 ORDER BY id LIMIT $2")
+                .bind(import)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+        if !marked.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Db>::new("UPDATE accounts SET import_pending = NULL WHERE id IN (");
+            let mut sep = q.separated(", ");
+            for id in &marked {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+            q.build().execute(&mut *tx).await?;
+        }
+        let room = limit - i64::try_from(marked.len()).unwrap_or(limit);
+        let ids: Vec<i64> = if room > 0 {
+            sqlx::query_scalar(
+                "SELECT account_id FROM import_replacements WHERE import_id = $1 ORDER BY account_id LIMIT $2",
+            )
+            .bind(import)
+            .bind(room)
+            .fetch_all(&mut *tx)
+            .await?
+        } else {
+            vec![]
+        };
+        if ids.is_empty() && marked.is_empty() {
             for sql in ["DELETE FROM import_ranges WHERE import_id = $1", "DELETE FROM imports WHERE id = $1"] {
                 sqlx::query(sql).bind(import).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             return Ok((0, held.elapsed()));
+        }
+        if ids.is_empty() {
+            tx.commit().await?;
+            return Ok((len_u64(marked.len()), held.elapsed()));
         }
         // The rows of the generations before this import's: lookups pass them by already.
         for table in ["account_index", "account_tokens", "admin_logins"] {
@@ -243,7 +271,7 @@ impl DbStore {
         )
         .await?;
         tx.commit().await?;
-        Ok((len_u64(ids.len()), held.elapsed()))
+        Ok((len_u64(marked.len() + ids.len()), held.elapsed()))
     }
 
     async fn discard_import_inner(&self, import: i64, limit: u32) -> Result<(u64, std::time::Duration)> {

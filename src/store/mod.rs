@@ -253,16 +253,18 @@ pub trait Store: Send + Sync {
         replacing: &[NewAccount],
     ) -> Result<std::time::Duration>;
     /// The final step, one short transaction with the audit records: every batch becomes
-    /// visible at once, or (counts that do not match what was written) nothing does.
+    /// visible at once, or (counts that do not match what was written) nothing does. Its
+    /// work does not grow with the new accounts (the import's state decides whether its
+    /// marked accounts are visible), only with the replaced ones.
     async fn finish_import(
         &self,
         import: i64,
         counts: ImportCounts,
         audit: Vec<AuditDraft>,
     ) -> Result<std::time::Duration>;
-    /// After the final step: removes the rows the replacements superseded for up to
-    /// `limit` accounts, in one short transaction; once none is left, forgets the import.
-    /// Returns how many accounts it swept (0: done).
+    /// After the final step: clears the marks of up to `limit` new accounts, or removes the
+    /// rows the replacements superseded for that many, in one short transaction; once none is
+    /// left, forgets the import. Returns how many accounts it swept (0: done).
     async fn sweep_import(&self, import: i64, limit: u32) -> Result<(u64, std::time::Duration)>;
     /// A failed import: marks it discarding (no batch or final step of it is accepted from
     /// then on), then removes up to `limit` of its pending accounts and staged replacements

@@ -21,6 +21,17 @@ use crate::store::{
     VerificationRow,
 };
 
+/// The condition that an account row (`a.`: under that alias) is in the desk: not written by
+/// an import that has not made its final step yet (see `imports.rs`).
+macro_rules! visible {
+    ($a:literal) => {
+        concat!(
+            "(", $a, "import_pending IS NULL OR ", $a,
+            "import_pending IN (SELECT id FROM imports WHERE state = 'sweeping'))"
+        )
+    };
+}
+
 type DbRow = <Db as sqlx::Database>::Row;
 type Tx = sqlx::Transaction<'static, Db>;
 
@@ -415,9 +426,9 @@ async fn insert_account_children(tx: &mut Tx, a: &NewAccount, generation: i64) -
 /// stages its replacements in a generation of its own instead: `finish_import`).
 async fn replace_account(tx: &mut Tx, a: &NewAccount, now: i64) -> Result<()> {
     let generation: Option<i64> = sqlx::query_scalar(
-        "UPDATE accounts SET kind = $2, name_ct = $3, email_ct = $4, phone_ct = $5, postal_ct = $6, tax_ct = $7, \
+        concat!("UPDATE accounts SET kind = $2, name_ct = $3, email_ct = $4, phone_ct = $5, postal_ct = $6, tax_ct = $7, \
          admin_login_count = $8, updated_at = $9, version = version + 1 \
-         WHERE id = $1 AND erased = FALSE AND import_pending IS NULL RETURNING gen",
+         WHERE id = $1 AND erased = FALSE AND ", visible!(""), " RETURNING gen"),
     )
     .bind(a.id.0)
     .bind(a.kind.as_str())
@@ -552,9 +563,9 @@ async fn update_request(
 
 async fn erase_account(tx: &mut Tx, id: AccountId, now: i64) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE accounts SET name_ct = NULL, email_ct = NULL, phone_ct = NULL, postal_ct = NULL, tax_ct = NULL, \
+        concat!("UPDATE accounts SET name_ct = NULL, email_ct = NULL, phone_ct = NULL, postal_ct = NULL, tax_ct = NULL, \
          erased = TRUE, erased_at = $2, admin_login_count = 0, updated_at = $2, version = version + 1 \
-         WHERE id = $1 AND import_pending IS NULL",
+         WHERE id = $1 AND ", visible!(""), ""),
     )
     .bind(id.0)
     .bind(now)
@@ -716,8 +727,8 @@ async fn apply_mutation(
         }
         Mutation::SetAccountFlags { id, locked, blocked } => {
             let done = sqlx::query(
-                "UPDATE accounts SET locked = COALESCE($2, locked), blocked = COALESCE($3, blocked), \
-                 updated_at = $4, version = version + 1 WHERE id = $1 AND import_pending IS NULL",
+                concat!("UPDATE accounts SET locked = COALESCE($2, locked), blocked = COALESCE($3, blocked), \
+                 updated_at = $4, version = version + 1 WHERE id = $1 AND ", visible!(""), ""),
             )
             .bind(id.0)
             .bind(locked)
@@ -1008,7 +1019,7 @@ impl crate::store::Store for DbStore {
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<AccountRow>> {
-        sqlx::query("SELECT * FROM accounts WHERE id = $1 AND import_pending IS NULL")
+        sqlx::query(concat!("SELECT * FROM accounts WHERE id = $1 AND ", visible!("")))
             .bind(id.0)
             .fetch_optional(self.reader())
             .await?
@@ -1026,15 +1037,15 @@ impl crate::store::Store for DbStore {
         for id in ids {
             sep.push_bind(id.0);
         }
-        q.push(") AND import_pending IS NULL ORDER BY id");
+        q.push(concat!(") AND ", visible!(""), " ORDER BY id"));
         q.build().fetch_all(self.reader()).await?.iter().map(account_from_row).collect()
     }
 
     async fn contacts(&self, account: AccountId) -> Result<Vec<ContactRow>> {
         sqlx::query(
-            "SELECT c.* FROM contacts c JOIN accounts a ON a.id = c.account_id \
-             WHERE c.account_id = $1 AND c.active = TRUE AND c.gen = a.gen AND a.import_pending IS NULL \
-             ORDER BY c.id",
+            concat!("SELECT c.* FROM contacts c JOIN accounts a ON a.id = c.account_id \
+             WHERE c.account_id = $1 AND c.active = TRUE AND c.gen = a.gen AND ", visible!("a."), " \
+             ORDER BY c.id"),
         )
             .bind(account.0)
             .fetch_all(self.reader())
@@ -1049,7 +1060,7 @@ impl crate::store::Store for DbStore {
         // an import whose sweep has not reached it yet) as the sweep leaves it: inactive,
         // without values; one an unfinished import staged, or of an account it adds: none.
         sqlx::query(
-            "SELECT c.id, c.account_id, \
+            concat!("SELECT c.id, c.account_id, \
              CASE WHEN c.gen = a.gen THEN c.name_ct END AS name_ct, \
              CASE WHEN c.gen = a.gen THEN c.email_ct END AS email_ct, \
              CASE WHEN c.gen = a.gen THEN c.phone_ct END AS phone_ct, \
@@ -1057,7 +1068,7 @@ impl crate::store::Store for DbStore {
              c.has_email, c.has_phone, \
              CASE WHEN c.active AND c.gen = a.gen THEN TRUE ELSE FALSE END AS active \
              FROM contacts c JOIN accounts a ON a.id = c.account_id \
-             WHERE c.id = $1 AND c.gen <= a.gen AND a.import_pending IS NULL",
+             WHERE c.id = $1 AND c.gen <= a.gen AND ", visible!("a."), ""),
         )
             .bind(id)
             .fetch_optional(self.reader())
@@ -1111,8 +1122,8 @@ impl crate::store::Store for DbStore {
 
     async fn admin_login_count(&self, account: AccountId) -> Result<u32> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM admin_logins l JOIN accounts a ON a.id = l.account_id \
-             WHERE l.account_id = $1 AND l.gen = a.gen AND a.import_pending IS NULL",
+            concat!("SELECT count(*) FROM admin_logins l JOIN accounts a ON a.id = l.account_id \
+             WHERE l.account_id = $1 AND l.gen = a.gen AND ", visible!("a."), ""),
         )
             .bind(account.0)
             .fetch_one(self.reader())
@@ -1122,9 +1133,9 @@ impl crate::store::Store for DbStore {
 
     async fn accounts_by_index(&self, kind: IndexKindTag, hash: &[u8]) -> Result<Vec<AccountId>> {
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT i.account_id FROM account_index i JOIN accounts a ON a.id = i.account_id \
-             WHERE i.kind = $1 AND i.hash = $2 AND i.gen = a.gen AND a.import_pending IS NULL \
-             ORDER BY i.account_id LIMIT 100",
+            concat!("SELECT i.account_id FROM account_index i JOIN accounts a ON a.id = i.account_id \
+             WHERE i.kind = $1 AND i.hash = $2 AND i.gen = a.gen AND ", visible!("a."), " \
+             ORDER BY i.account_id LIMIT 100"),
         )
         .bind(kind.as_str())
         .bind(hash)
@@ -1138,8 +1149,8 @@ impl crate::store::Store for DbStore {
             return Ok(vec![]);
         }
         let mut q = sqlx::QueryBuilder::<Db>::new(
-            "SELECT t.account_id FROM account_tokens t JOIN accounts a ON a.id = t.account_id \
-             AND t.gen = a.gen AND a.import_pending IS NULL WHERE t.token IN (",
+            concat!("SELECT t.account_id FROM account_tokens t JOIN accounts a ON a.id = t.account_id \
+             AND t.gen = a.gen AND ", visible!("a."), " WHERE t.token IN ("),
         );
         let mut sep = q.separated(", ");
         for t in tokens {
@@ -1155,11 +1166,11 @@ impl crate::store::Store for DbStore {
 
     async fn account_count(&self) -> Result<AccountCounts> {
         let r = sqlx::query(
-            "SELECT count(*) AS total, \
+            concat!("SELECT count(*) AS total, \
              CAST(COALESCE(sum(CASE WHEN locked THEN 1 ELSE 0 END), 0) AS BIGINT) AS locked, \
              CAST(COALESCE(sum(CASE WHEN blocked THEN 1 ELSE 0 END), 0) AS BIGINT) AS blocked, \
              CAST(COALESCE(sum(CASE WHEN erased THEN 1 ELSE 0 END), 0) AS BIGINT) AS erased FROM accounts \
-             WHERE import_pending IS NULL",
+             WHERE ", visible!(""), ""),
         )
         .fetch_one(self.reader())
         .await?;

@@ -99,13 +99,7 @@ async fn raw_i64(td: &TestDesk, sql: &str) -> i64 {
 
 /// The accounts whose data keys are in the key store.
 async fn keyed_accounts(td: &TestDesk) -> Vec<i64> {
-    let page = td
-        .desk
-        .keys()
-        .keystore()
-        .page(None, 100_000)
-        .await
-        .unwrap();
+    let page = td.desk.keys().keystore().page(None, 100_000).await.unwrap();
     page.iter()
         .filter_map(|k| match k.owner {
             KeyOwner::Account(id) => Some(id),
@@ -151,8 +145,11 @@ both_backends!(
             pause.reached().await;
             // Two batches are in the database (20 accounts), the import waits.
             assert_eq!(
-                raw_i64(&td, "SELECT count(*) FROM accounts WHERE import_pending IS NOT NULL")
-                    .await,
+                raw_i64(
+                    &td,
+                    "SELECT count(*) FROM accounts WHERE import_pending IS NOT NULL"
+                )
+                .await,
                 20
             );
             if td.backend == Backend::Sqlite {
@@ -193,7 +190,13 @@ both_backends!(
             let ids: Vec<AccountId> = (first_new..first_new + 20).map(AccountId).collect();
             assert!(store.accounts_by_ids(&ids).await.unwrap().is_empty());
             assert_eq!(store.account_count().await.unwrap().total, 1);
-            assert!(store.contacts(AccountId(first_new)).await.unwrap().is_empty());
+            assert!(
+                store
+                    .contacts(AccountId(first_new))
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
             assert_eq!(
                 store.admin_login_count(AccountId(first_new)).await.unwrap(),
                 0
@@ -229,7 +232,11 @@ both_backends!(
         assert_eq!(found(&td, &agent, "client3@example.org").await.len(), 1);
         assert_eq!(td.desk.store().account_count().await.unwrap().total, 46);
         assert_eq!(
-            raw_i64(&td, "SELECT count(*) FROM accounts WHERE import_pending IS NOT NULL").await,
+            raw_i64(
+                &td,
+                "SELECT count(*) FROM accounts WHERE import_pending IS NOT NULL"
+            )
+            .await,
             0
         );
         assert_eq!(
@@ -301,11 +308,17 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(first.inserted, 3);
-        let digest = privdesk::desk::demo::content_digest(&td.desk).await.unwrap();
+        let digest = privdesk::desk::demo::content_digest(&td.desk)
+            .await
+            .unwrap();
         let before = rows(&td).await;
         let keys_before = keyed_accounts(&td).await;
         // The replacements and 7 new accounts, then 10, 10, 10, 3: the third batch fails.
-        let next = raw_i64(&td, "SELECT next_id FROM id_counters WHERE name = 'accounts'").await;
+        let next = raw_i64(
+            &td,
+            "SELECT next_id FROM id_counters WHERE name = 'accounts'",
+        )
+        .await;
         fail_accounts_from(&td, next + 20).await;
         let file = readme_update() + &accounts_file(1, 30);
         let err = try_import(
@@ -332,13 +345,19 @@ both_backends!(
         assert_eq!(rows(&td).await, before);
         assert_eq!(keyed_accounts(&td).await, keys_before);
         assert_eq!(
-            privdesk::desk::demo::content_digest(&td.desk).await.unwrap(),
+            privdesk::desk::demo::content_digest(&td.desk)
+                .await
+                .unwrap(),
             digest,
             "a failed import changed the accounts it replaces"
         );
         assert!(found(&td, &agent, "Zephyr").await.is_empty());
         assert_eq!(found(&td, &agent, "info@romashka.example").await.len(), 1);
-        assert!(found(&td, &agent, "office@romashka.example").await.is_empty());
+        assert!(
+            found(&td, &agent, "office@romashka.example")
+                .await
+                .is_empty()
+        );
         assert!(lock_files(&td).is_empty());
         // Nothing blocks the next run.
         stop_failing(&td).await;
@@ -387,7 +406,11 @@ both_backends!(
         // Left behind: two batches (3 staged replacements, 17 new accounts) and their keys,
         // none of it visible.
         assert_eq!(
-            raw_i64(&td, "SELECT count(*) FROM accounts WHERE import_pending IS NOT NULL").await,
+            raw_i64(
+                &td,
+                "SELECT count(*) FROM accounts WHERE import_pending IS NOT NULL"
+            )
+            .await,
             17
         );
         assert_eq!(
@@ -396,7 +419,11 @@ both_backends!(
         );
         assert_eq!(keyed_accounts(&td).await.len(), keys_before.len() + 17);
         assert!(found(&td, &agent, "Zephyr").await.is_empty());
-        assert!(found(&td, &agent, "office@romashka.example").await.is_empty());
+        assert!(
+            found(&td, &agent, "office@romashka.example")
+                .await
+                .is_empty()
+        );
         assert_eq!(found(&td, &agent, "Олег").await.len(), 1);
         assert!(found(&td, &agent, "Ольга").await.is_empty());
         assert_eq!(td.desk.store().account_count().await.unwrap().total, 3);
@@ -434,7 +461,7 @@ both_backends!(
         td.desk.keys().faults().crash_import_before_sweep(true);
         let err = try_import(
             &td,
-            &readme_update(),
+            &(readme_update() + &accounts_file(1, 5)),
             ImportOptions {
                 update: true,
                 ..ImportOptions::default()
@@ -443,17 +470,35 @@ both_backends!(
         .await
         .unwrap_err();
         assert!(err.to_string().contains("before its sweep"), "{err}");
+        // Its new accounts are in the desk, though still marked.
+        assert_eq!(found(&td, &agent, "Zephyr").await.len(), 5);
+        assert_eq!(td.desk.store().account_count().await.unwrap().total, 8);
+        assert_eq!(
+            raw_i64(
+                &td,
+                "SELECT count(*) FROM accounts WHERE import_pending IS NOT NULL"
+            )
+            .await,
+            5
+        );
         td.desk.keys().faults().crash_import_before_sweep(false);
         // The final step committed: the new values are the account's, the old ones are
         // found no more, although their rows are still there.
-        assert_eq!(found(&td, &agent, "office@romashka.example").await, [account]);
+        assert_eq!(
+            found(&td, &agent, "office@romashka.example").await,
+            [account]
+        );
         assert!(found(&td, &agent, "info@romashka.example").await.is_empty());
         assert_eq!(found(&td, &agent, "Ольга").await, [account]);
         assert!(found(&td, &agent, "Олег").await.is_empty());
         let store = td.desk.store();
         let contacts = store.contacts(account).await.unwrap();
         assert_eq!(contacts.len(), 2);
-        assert!(contacts.iter().all(|c| !old_contacts.iter().any(|o| o.id == c.id)));
+        assert!(
+            contacts
+                .iter()
+                .all(|c| !old_contacts.iter().any(|o| o.id == c.id))
+        );
         let former = store.contact(old_contacts[1].id.0).await.unwrap().unwrap();
         assert!(!former.active && former.name.is_none() && former.email.is_none());
         assert_eq!(store.admin_login_count(account).await.unwrap(), 2);
@@ -465,7 +510,9 @@ both_backends!(
         let restarted = td.reopen().await.unwrap();
         restarted.store().close().await;
         assert_eq!(raw_i64(&td, superseded).await, 0);
+        assert_eq!(found(&td, &agent, "Zephyr").await.len(), 5);
         for sql in [
+            "SELECT count(*) FROM accounts WHERE import_pending IS NOT NULL",
             "SELECT count(*) FROM account_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.gen <> a.gen",
             "SELECT count(*) FROM admin_logins l JOIN accounts a ON a.id = l.account_id WHERE l.gen <> a.gen",
             "SELECT count(*) FROM contacts c JOIN accounts a ON a.id = c.account_id \
@@ -475,7 +522,10 @@ both_backends!(
         ] {
             assert_eq!(raw_i64(&td, sql).await, 0, "{sql}");
         }
-        assert_eq!(found(&td, &agent, "office@romashka.example").await, [account]);
+        assert_eq!(
+            found(&td, &agent, "office@romashka.example").await,
+            [account]
+        );
         assert_eq!(td.desk.store().contacts(account).await.unwrap(), contacts);
         td.finish().await;
     }

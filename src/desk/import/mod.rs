@@ -17,8 +17,10 @@
 //!    `--skip-bad` is given, the first one stops all hashing, every remaining line is still
 //!    checked (so one run reports every bad line) and the import ends there having written
 //!    nothing but its audit record.
-//! 2. **Seal and write, in batches** (`ImportOptions::batch_size`, 1,000 accounts by
-//!    default). For each batch: account ids are reserved and recorded with the import, the
+//! 2. **Seal and write, in batches** (at most `ImportOptions::batch_size`, 1,000 accounts by
+//!    default; fewer while a batch takes longer than a quarter of a second, as it does in a
+//!    large database or on a loaded machine). For each batch: account ids are reserved and
+//!    recorded with the import, the
 //!    data keys made in the key store, the accounts sealed, and the batch written in one
 //!    short transaction (`Store::write_import_batch`: multi-row inserts, no hashing, parsing
 //!    or sealing inside), which the rest of the desk does not see: the new accounts carry
@@ -26,11 +28,13 @@
 //!    rows of an account `--update` replaces go in a generation of their own beside its
 //!    current ones, and lookups read only an account's current generation.
 //! 3. **The final step**, one short transaction with the import's audit record
-//!    (`Store::finish_import`): the new accounts lose their mark, the replaced accounts
-//!    move to their new generation, all at once. It checks that everything the batches
-//!    wrote is still there (an account erased meanwhile makes it fail); an audit record
-//!    that cannot be written undoes it. Then the rows the replacements superseded, already
-//!    invisible, are swept a batch at a time.
+//!    (`Store::finish_import`): the import's state becomes `sweeping`, which puts every
+//!    account marked with it in the desk at once (one row changes, however many accounts
+//!    there are), and the replaced accounts move to their new generation. It checks that
+//!    everything the batches wrote is still there (an account erased meanwhile makes it
+//!    fail); an audit record that cannot be written undoes it. Then the sweep clears the
+//!    marks and removes the rows the replacements superseded (already invisible), a batch
+//!    at a time.
 //!
 //! **On failure** (a database error, a full disk, a lost server) the import marks itself
 //! discarding (after which none of its batches or final step is accepted), removes what
@@ -74,9 +78,16 @@ pub use validate::{ACCOUNT_FIELDS, CONTACT_FIELDS, Problem};
 
 /// A line longer than this is refused without being parsed.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
-/// Accounts sealed and written per transaction, unless `ImportOptions::batch_size` says
-/// otherwise: a batch of 1,000 holds SQLite's write lock for about 0.1 s.
+/// Accounts sealed and written per transaction at most, unless `ImportOptions::batch_size`
+/// says otherwise.
 pub const DEFAULT_BATCH: u32 = 1_000;
+/// How long a batch should hold the write lock: a batch that took longer is followed by
+/// smaller ones (down to [`MIN_BATCH`]), one that took much less by larger ones (up to the
+/// batch size). The time a batch takes grows with the database (its inserts land at random
+/// places in ever larger indexes) and with the machine's load.
+const TARGET_HOLD: std::time::Duration = std::time::Duration::from_millis(250);
+/// The smallest batch the adjustment goes down to.
+const MIN_BATCH: usize = 100;
 /// Accounts removed (or swept) per transaction when an import is undone (or finished).
 const CLEANUP_BATCH: u32 = 2_000;
 /// Lines whose passphrases may be hashing at once (the desk runs two hashes at a time).
@@ -528,12 +539,13 @@ impl Desk {
         report: &mut ImportReport,
         progress: &dyn Progress,
     ) -> Result<Ran> {
-        let size = usize::try_from(if opts.batch_size == 0 {
+        let max = usize::try_from(if opts.batch_size == 0 {
             DEFAULT_BATCH
         } else {
             opts.batch_size
         })
         .unwrap_or(usize::MAX);
+        let mut size = max;
         progress.stage("sealing, writing", checked.len());
         let mut reader = checked.reader()?;
         let mut batches = 0_u64;
@@ -570,6 +582,7 @@ impl Desk {
                 .write_import_batch(import, &rows, &replacements)
                 .await?;
             report.wrote(held);
+            size = next_batch(size, max, held);
             report.inserted += rows.len() as u64;
             report.replaced += replacements.len() as u64;
             progress.advance(batch.len() as u64);
@@ -677,6 +690,17 @@ impl Desk {
     }
 }
 
+/// The size of the next batch, after one of `size` held the write lock for `held`.
+fn next_batch(size: usize, max: usize, held: std::time::Duration) -> usize {
+    if held > TARGET_HOLD {
+        (size / 2).max(MIN_BATCH.min(max))
+    } else if held < TARGET_HOLD / 3 {
+        size.saturating_mul(2).min(max)
+    } else {
+        size
+    }
+}
+
 fn personal(v: Option<&String>) -> Option<Personal<String>> {
     v.map(|s| Personal::new(s.clone()))
 }
@@ -708,5 +732,25 @@ fn input_of(r: &validate::Record) -> AccountInput {
         flags: AccountFlags::default(),
         login_history: vec![],
         sessions: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn batches_shrink_when_slow_and_grow_back_when_fast() {
+        let ms = Duration::from_millis;
+        assert_eq!(next_batch(1_000, 1_000, ms(400)), 500);
+        assert_eq!(next_batch(500, 1_000, ms(200)), 500);
+        assert_eq!(next_batch(150, 1_000, ms(900)), MIN_BATCH);
+        assert_eq!(next_batch(MIN_BATCH, 1_000, ms(900)), MIN_BATCH);
+        assert_eq!(next_batch(500, 1_000, ms(20)), 1_000);
+        assert_eq!(next_batch(1_000, 1_000, ms(20)), 1_000);
+        // A batch size below the smallest adjustment stays as given.
+        assert_eq!(next_batch(10, 10, ms(900)), 10);
+        assert_eq!(next_batch(10, 10, ms(1)), 10);
     }
 }
