@@ -195,11 +195,11 @@ impl DbStore {
         Ok(held)
     }
 
-    async fn sweep_import_inner(&self, import: i64, limit: u32) -> Result<(u64, std::time::Duration)> {
+    async fn sweep_import_inner(&self, import: i64, limit: u32) -> Result<(bool, std::time::Duration)> {
         let mut tx = self.begin_write().await?;
         let held = std::time::Instant::now();
         match import_stage(&mut tx, import).await? {
-            None => return Ok((0, held.elapsed())),
+            None => return Ok((true, held.elapsed())),
             Some(ImportStage::Sweeping) => {}
             Some(_) => {
                 return Err(StoreError::Conflict(format!(
@@ -236,42 +236,42 @@ impl DbStore {
         } else {
             vec![]
         };
-        if ids.is_empty() && marked.is_empty() {
+        if !ids.is_empty() {
+            // The rows of the generations before this import's: lookups pass them by already.
+            for table in ["account_index", "account_tokens", "admin_logins"] {
+                let head = format!("DELETE FROM {table}");
+                for_accounts(&mut tx, &head, &ids, " AND gen <> ", import).await?;
+            }
+            // Former contacts stay as rows (requests may name them) but lose their values.
+            for_accounts(
+                &mut tx,
+                "UPDATE contacts SET active = FALSE, name_ct = NULL, email_ct = NULL, phone_ct = NULL, \
+                 passphrase_ct = NULL",
+                &ids,
+                " AND active = TRUE AND gen <> ",
+                import,
+            )
+            .await?;
+            for_accounts(&mut tx, "DELETE FROM import_replacements", &ids, " AND import_id = ", import).await?;
+        }
+        // Fewer than asked for of both: nothing is left, and the import is over.
+        let done = room > 0 && i64::try_from(ids.len()).unwrap_or(room) < room;
+        if done {
             for sql in ["DELETE FROM import_ranges WHERE import_id = $1", "DELETE FROM imports WHERE id = $1"] {
                 sqlx::query(sql).bind(import).execute(&mut *tx).await?;
             }
-            tx.commit().await?;
-            return Ok((0, held.elapsed()));
         }
-        if ids.is_empty() {
-            tx.commit().await?;
-            return Ok((len_u64(marked.len()), held.elapsed()));
-        }
-        // The rows of the generations before this import's: lookups pass them by already.
-        for table in ["account_index", "account_tokens", "admin_logins"] {
-            let head = format!("DELETE FROM {table}");
-            for_accounts(&mut tx, &head, &ids, " AND gen <> ", import).await?;
-        }
-        // Former contacts stay as rows (requests may name them) but lose their values.
-        for_accounts(
-            &mut tx,
-            "UPDATE contacts SET active = FALSE, name_ct = NULL, email_ct = NULL, phone_ct = NULL, \
-             passphrase_ct = NULL",
-            &ids,
-            " AND active = TRUE AND gen <> ",
-            import,
-        )
-        .await?;
-        for_accounts(
-            &mut tx,
-            "DELETE FROM import_replacements",
-            &ids,
-            " AND import_id = ",
-            import,
-        )
-        .await?;
         tx.commit().await?;
-        Ok((len_u64(marked.len() + ids.len()), held.elapsed()))
+        let held = held.elapsed();
+        tracing::debug!(
+            import,
+            marks = marked.len(),
+            replaced = ids.len(),
+            done,
+            held_us = micros(held),
+            "import swept"
+        );
+        Ok((done, held))
     }
 
     async fn discard_import_inner(&self, import: i64, limit: u32) -> Result<(u64, std::time::Duration)> {
@@ -333,7 +333,15 @@ impl DbStore {
             }
         }
         tx.commit().await?;
-        Ok((len_u64(new.len() + staged.len()), held.elapsed()))
+        let held = held.elapsed();
+        tracing::debug!(
+            import,
+            new = new.len(),
+            replaced = staged.len(),
+            held_us = micros(held),
+            "import discarded in part"
+        );
+        Ok((len_u64(new.len() + staged.len()), held))
     }
 
     async fn import_ranges_inner(&self, import: i64) -> Result<Vec<(i64, i64)>> {

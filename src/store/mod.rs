@@ -264,8 +264,8 @@ pub trait Store: Send + Sync {
     ) -> Result<std::time::Duration>;
     /// After the final step: clears the marks of up to `limit` new accounts, or removes the
     /// rows the replacements superseded for that many, in one short transaction; once none is
-    /// left, forgets the import. Returns how many accounts it swept (0: done).
-    async fn sweep_import(&self, import: i64, limit: u32) -> Result<(u64, std::time::Duration)>;
+    /// left, forgets the import in the same transaction. Returns whether it is done.
+    async fn sweep_import(&self, import: i64, limit: u32) -> Result<(bool, std::time::Duration)>;
     /// A failed import: marks it discarding (no batch or final step of it is accepted from
     /// then on), then removes up to `limit` of its pending accounts and staged replacements
     /// with their rows, in one short transaction. Returns how many it removed (0: none is

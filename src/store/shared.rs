@@ -1438,7 +1438,7 @@ impl crate::store::Store for DbStore {
         self.finish_import_inner(import, counts, audit).await
     }
 
-    async fn sweep_import(&self, import: i64, limit: u32) -> Result<(u64, std::time::Duration)> {
+    async fn sweep_import(&self, import: i64, limit: u32) -> Result<(bool, std::time::Duration)> {
         self.sweep_import_inner(import, limit).await
     }
 

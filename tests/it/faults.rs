@@ -180,7 +180,7 @@ impl Store for Faulty {
     ) -> Result<Duration> {
         pass!(self, self.inner.finish_import(import, counts, audit))
     }
-    async fn sweep_import(&self, import: i64, limit: u32) -> Result<(u64, Duration)> {
+    async fn sweep_import(&self, import: i64, limit: u32) -> Result<(bool, Duration)> {
         pass!(self, self.inner.sweep_import(import, limit))
     }
     async fn discard_import(&self, import: i64, limit: u32) -> Result<(u64, Duration)> {

@@ -224,8 +224,8 @@ both_backends!(
         let report = report.unwrap();
         assert!(report.imported);
         assert_eq!(report.inserted, 45);
-        // Five batches and the final step, each short.
-        assert_eq!(report.transactions, 6);
+        // Five batches, the final step and a sweep, each short.
+        assert_eq!(report.transactions, 7);
         assert!(report.longest_write_seconds <= report.write_seconds);
         // Now all of it at once.
         assert_eq!(found(&td, &agent, "Zephyr").await.len(), 45);
@@ -680,7 +680,7 @@ fn a_killed_import_process_is_cleaned_up_by_the_next_command() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("written in 4 transactions, none holding the write lock longer than"),
+        stdout.contains("written in 5 transactions, none holding the write lock longer than"),
         "{stdout}"
     );
 }

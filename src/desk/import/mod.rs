@@ -88,8 +88,9 @@ pub const DEFAULT_BATCH: u32 = 1_000;
 const TARGET_HOLD: std::time::Duration = std::time::Duration::from_millis(250);
 /// The smallest batch the adjustment goes down to.
 const MIN_BATCH: usize = 100;
-/// Accounts removed (or swept) per transaction when an import is undone (or finished).
-const CLEANUP_BATCH: u32 = 2_000;
+/// Accounts removed (or swept) per transaction at most when an import is undone (or
+/// finished); fewer while a transaction takes longer than [`TARGET_HOLD`].
+const CLEANUP_BATCH: usize = 2_000;
 /// Lines whose passphrases may be hashing at once (the desk runs two hashes at a time).
 const IN_FLIGHT: usize = 16;
 
@@ -136,7 +137,7 @@ pub struct ImportReport {
     /// Whether the accounts were written (false: refused because of bad lines).
     pub imported: bool,
     pub seconds: f64,
-    /// Write transactions: the batches and the final step.
+    /// Write transactions: the batches, the final step and the sweep after it.
     pub transactions: u64,
     /// How long those transactions held the database's write lock, in all.
     pub write_seconds: f64,
@@ -376,7 +377,6 @@ impl Desk {
         let ran = self
             .run_import(actor, import, input, size, opts, progress, bad, &mut report)
             .await;
-        report.seconds = started.elapsed().as_secs_f64();
         match ran {
             Ok(Ran::Finished) => {
                 report.imported = true;
@@ -387,12 +387,16 @@ impl Desk {
                         "fault injected: the import crashed before its sweep".into(),
                     ));
                 }
-                if let Err(e) = self.sweep_import(import).await {
-                    // Invisible already; the next start sweeps what is left.
+                let swept = self
+                    .sweep_import(import, &mut |held| report.wrote(held))
+                    .await;
+                report.seconds = started.elapsed().as_secs_f64();
+                if let Err(e) = swept {
+                    // The import is in the desk; what is left to sweep is invisible already.
                     tracing::warn!(
                         import,
                         error = %e,
-                        "the rows the import replaced are not all swept; the next start sweeps them"
+                        "the import is done but its sweep stopped; the next start of privdesk finishes it"
                     );
                 }
                 claim.release().await;
@@ -411,6 +415,7 @@ impl Desk {
             }
             Ok(Ran::Refused) => {
                 self.undo_import(import, claim).await;
+                report.seconds = started.elapsed().as_secs_f64();
                 tracing::info!(
                     import,
                     lines = report.lines,
@@ -644,12 +649,14 @@ impl Desk {
     /// reserved, then its bookkeeping. Returns how many accounts were removed.
     async fn discard_import(&self, import: i64) -> Result<u64> {
         let mut removed = 0;
+        let mut size = CLEANUP_BATCH;
         loop {
-            let (n, _) = self.store.discard_import(import, CLEANUP_BATCH).await?;
+            let (n, held) = self.store.discard_import(import, limit(size)).await?;
             if n == 0 {
                 break;
             }
             removed += n;
+            size = next_batch(size, CLEANUP_BATCH, held);
         }
         let ranges = self.store.import_ranges(import).await?;
         let keys = self.keys.destroy_ranges(&ranges).await?;
@@ -658,10 +665,22 @@ impl Desk {
         Ok(removed)
     }
 
-    /// Sweeps a finished import: the rows its replacements superseded, a batch at a time.
-    async fn sweep_import(&self, import: i64) -> Result<()> {
-        while self.store.sweep_import(import, CLEANUP_BATCH).await?.0 > 0 {}
-        Ok(())
+    /// Sweeps a finished import: the marks of its new accounts and the rows its replacements
+    /// superseded, a batch at a time; `wrote` hears how long each transaction held the lock.
+    async fn sweep_import(
+        &self,
+        import: i64,
+        wrote: &mut (dyn FnMut(std::time::Duration) + Send),
+    ) -> Result<()> {
+        let mut size = CLEANUP_BATCH;
+        loop {
+            let (done, held) = self.store.sweep_import(import, limit(size)).await?;
+            wrote(held);
+            if done {
+                return Ok(());
+            }
+            size = next_batch(size, CLEANUP_BATCH, held);
+        }
     }
 
     /// Finishes the imports whose process died (run at every start, like
@@ -673,7 +692,7 @@ impl Desk {
         for (claim, stage) in found {
             let import = claim.id();
             let done = match stage {
-                ImportStage::Sweeping => self.sweep_import(import).await,
+                ImportStage::Sweeping => self.sweep_import(import, &mut |_| {}).await,
                 ImportStage::Writing | ImportStage::Discarding => {
                     self.discard_import(import).await.map(|_| ())
                 }
@@ -699,6 +718,10 @@ fn next_batch(size: usize, max: usize, held: std::time::Duration) -> usize {
     } else {
         size
     }
+}
+
+fn limit(size: usize) -> u32 {
+    u32::try_from(size).unwrap_or(u32::MAX)
 }
 
 fn personal(v: Option<&String>) -> Option<Personal<String>> {
