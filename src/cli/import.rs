@@ -88,14 +88,7 @@ pub fn run(config: &Config, cmd: &ImportCmd, out: &mut dyn Write) -> anyhow::Res
             .await;
         progress.finish();
         desk.store().close().await;
-        let report = result.map_err(|e| match e {
-            crate::desk::DeskError::Store(crate::store::StoreError::Conflict(m))
-                if m.starts_with("another import is running") =>
-            {
-                anyhow::anyhow!("{m}")
-            }
-            e => e.into(),
-        })?;
+        let report = result?;
         summary(&report, opts, out)?;
         Ok(report.imported)
     })
