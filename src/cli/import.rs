@@ -30,6 +30,11 @@ pub struct AccountsArgs {
     /// Import the good lines and report each bad one (default: a bad line imports nothing).
     #[arg(long)]
     pub skip_bad: bool,
+    /// Accounts written per database transaction: each holds the database's write lock
+    /// (about 0.1 s per 1,000 accounts), the desk's own writes go on between them.
+    #[arg(long, value_name = "N", default_value_t = crate::desk::import::DEFAULT_BATCH,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch_size: u32,
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -61,6 +66,7 @@ pub fn run(config: &Config, cmd: &ImportCmd, out: &mut dyn Write) -> anyhow::Res
         let opts = ImportOptions {
             update: args.update,
             skip_bad: args.skip_bad,
+            batch_size: args.batch_size,
         };
         let mut err = std::io::stderr();
         let mut report_bad = |b: &BadLine| {
@@ -121,10 +127,12 @@ fn summary(r: &ImportReport, opts: ImportOptions, out: &mut dyn Write) -> anyhow
     }
     writeln!(
         out,
-        "{} hashed (argon2id). Took {:.1} s; the database was locked for writing {:.2} s.",
+        "{} hashed (argon2id). Took {:.1} s; written in {}, none holding the write lock longer \
+         than {:.2} s.",
         plural(r.passphrases, "passphrase", "passphrases"),
         r.seconds,
-        r.write_seconds
+        plural(r.transactions, "transaction", "transactions"),
+        r.longest_write_seconds
     )?;
     Ok(())
 }

@@ -94,6 +94,24 @@ impl Desk {
     /// Seals a batch of accounts: reserves their row ids, creates and stores their data keys,
     /// and returns the rows to insert (with `Mutation::InsertAccount`).
     pub async fn seal_accounts(&self, inputs: &[AccountInput]) -> Result<Vec<NewAccount>> {
+        self.seal_new_accounts(inputs, None).await
+    }
+
+    /// [`Desk::seal_accounts`] for an import: its account ids are recorded with the import
+    /// before their keys are made, so a failure (or a crash) destroys those keys.
+    pub(crate) async fn seal_import_accounts(
+        &self,
+        import: i64,
+        inputs: &[AccountInput],
+    ) -> Result<Vec<NewAccount>> {
+        self.seal_new_accounts(inputs, Some(import)).await
+    }
+
+    async fn seal_new_accounts(
+        &self,
+        inputs: &[AccountInput],
+        import: Option<i64>,
+    ) -> Result<Vec<NewAccount>> {
         if inputs.is_empty() {
             return Ok(vec![]);
         }
@@ -101,11 +119,13 @@ impl Desk {
             u32::try_from(inputs.iter().map(f).sum::<usize>())
                 .map_err(|_| DeskError::Invalid("batch too large".into()))
         };
+        let n = count(|_| 1)?;
+        let next_account = match import {
+            Some(import) => self.store.reserve_import_accounts(import, n).await?,
+            None => self.store.reserve_ids(IdTable::Accounts, n).await?,
+        };
         let mut r = Reserved {
-            next_account: self
-                .store
-                .reserve_ids(IdTable::Accounts, count(|_| 1)?)
-                .await?,
+            next_account,
             next_contact: self
                 .store
                 .reserve_ids(IdTable::Contacts, count(|a| a.contacts.len())?)

@@ -36,12 +36,14 @@ pub struct Keyring {
 }
 
 /// Fault-injection points (test builds only, feature `fault-injection`): they stop a
-/// rotation or an erasure half-way, as a crash would, so the tests can show that what is
-/// left behind still opens and is finished later.
+/// rotation, an erasure or an import half-way, as a crash would, so the tests can show that
+/// what is left behind still opens (or stays invisible) and is finished later; and they
+/// pause an import between its batches, so a test can work the desk meanwhile.
 ///
 /// Each desk's keyring has its own, so tests running in parallel threads do not disturb
 /// one another. A process started by a test (the real binary) arms them from its
-/// environment instead: `PRIVDESK_FAULT_ROTATE_AFTER=N`, `PRIVDESK_FAULT_ERASE_CRASH=1`.
+/// environment instead: `PRIVDESK_FAULT_ROTATE_AFTER=N`, `PRIVDESK_FAULT_ERASE_CRASH=1`,
+/// `PRIVDESK_FAULT_IMPORT_CRASH_AFTER=N` (batches).
 #[cfg(any(test, feature = "fault-injection"))]
 #[derive(Debug, Default)]
 pub struct FaultPoints {
@@ -49,6 +51,39 @@ pub struct FaultPoints {
     rotate_after: std::sync::atomic::AtomicU64,
     /// `Desk::erase_account` fails after its commit, before the key is destroyed.
     erase_crash: std::sync::atomic::AtomicBool,
+    /// `Desk::import_accounts` stops after writing this many batches, as a crash would
+    /// (nothing cleaned up, its claim let go); 0 is off.
+    import_crash_after: std::sync::atomic::AtomicU64,
+    /// `Desk::import_accounts` stops after its final step, before sweeping, as a crash would.
+    import_crash_before_sweep: std::sync::atomic::AtomicBool,
+    /// `Desk::import_accounts` waits after writing this many batches.
+    import_pause: std::sync::Mutex<Option<(u64, Arc<ImportPause>)>>,
+}
+
+/// Where a paused import and its test meet (test builds only).
+#[cfg(any(test, feature = "fault-injection"))]
+#[derive(Debug, Default)]
+pub struct ImportPause {
+    reached: tokio::sync::Notify,
+    resume: tokio::sync::Notify,
+}
+
+#[cfg(any(test, feature = "fault-injection"))]
+impl ImportPause {
+    /// Waits until the import has written its batches and paused.
+    pub async fn reached(&self) {
+        self.reached.notified().await;
+    }
+
+    /// Lets the paused import go on.
+    pub fn resume(&self) {
+        self.resume.notify_one();
+    }
+
+    pub(crate) async fn pause(&self) {
+        self.reached.notify_one();
+        self.resume.notified().await;
+    }
 }
 
 #[cfg(any(test, feature = "fault-injection"))]
@@ -62,7 +97,54 @@ impl FaultPoints {
         f.crash_erasure_before_key_deletion(
             std::env::var_os("PRIVDESK_FAULT_ERASE_CRASH").is_some(),
         );
+        let crash = std::env::var("PRIVDESK_FAULT_IMPORT_CRASH_AFTER")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok());
+        f.crash_import_after(crash);
         f
+    }
+
+    /// Makes the next imports stop after writing `batches` batches, as a crash would.
+    pub fn crash_import_after(&self, batches: Option<u64>) {
+        self.import_crash_after
+            .store(batches.unwrap_or(0), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Makes the next imports stop after their final step, before they sweep what their
+    /// replacements superseded, as a crash would.
+    pub fn crash_import_before_sweep(&self, on: bool) {
+        self.import_crash_before_sweep
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(crate) fn import_crashes_before_sweep(&self) -> bool {
+        self.import_crash_before_sweep
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Makes the next import wait after writing `batches` batches, until the test resumes it.
+    pub fn pause_import_after(&self, batches: u64) -> Arc<ImportPause> {
+        let pause = Arc::new(ImportPause::default());
+        if let Ok(mut p) = self.import_pause.lock() {
+            *p = Some((batches, pause.clone()));
+        }
+        pause
+    }
+
+    pub(crate) fn import_crashes_at(&self, batches: u64) -> bool {
+        self.import_crash_after
+            .load(std::sync::atomic::Ordering::SeqCst)
+            == batches
+            && batches > 0
+    }
+
+    /// The pause armed for this many batches, taken (it pauses once).
+    pub(crate) fn import_pause_at(&self, batches: u64) -> Option<Arc<ImportPause>> {
+        let mut p = self.import_pause.lock().ok()?;
+        match p.as_ref() {
+            Some((at, _)) if *at == batches => p.take().map(|(_, pause)| pause),
+            _ => None,
+        }
     }
 
     /// Makes the next rotations stop with an error after `keys` re-wrapped keys.
@@ -268,6 +350,20 @@ impl Keyring {
             cache.remove(&account.0);
         }
         Ok(self.keystore.delete(KeyOwner::Account(account.0)).await?)
+    }
+
+    /// Deletes the data keys of the accounts in runs of ids (`(first, count)`) for good: the
+    /// keys a failed import made.
+    pub async fn destroy_ranges(&self, ranges: &[(i64, i64)]) -> Result<u64, DeskError> {
+        let inclusive: Vec<(i64, i64)> = ranges
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(first, n)| (*first, first + n - 1))
+            .collect();
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|id, _| !inclusive.iter().any(|(a, b)| (*a..=*b).contains(id)));
+        }
+        Ok(self.keystore.delete_account_ranges(&inclusive).await?)
     }
 
     pub fn seal_value(

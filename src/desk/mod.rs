@@ -116,6 +116,12 @@ pub enum DeskError {
     },
     #[error("internal error: {0}")]
     Internal(String),
+    /// An import that failed part-way; `note` says what became of what it had written.
+    #[error("the import stopped and nothing of it was imported{note}: {cause}")]
+    ImportFailed {
+        cause: Box<DeskError>,
+        note: &'static str,
+    },
 }
 
 impl DeskError {
@@ -184,7 +190,8 @@ impl Desk {
 
     /// Opens an initialised desk: the keyring first (a wrong master key stops here, having
     /// written nothing), then the database, checked to belong with the key store; then any
-    /// key doomed by an interrupted erasure is destroyed.
+    /// key doomed by an interrupted erasure is destroyed, and any import whose process died
+    /// is finished (removed, with the keys it made, or swept if it had committed).
     pub async fn open(config: &Config, calendar: Calendar) -> Result<Desk> {
         store::check_scheme(&config.database_url)?;
         store::check_scheme(&config.key_store_url)?;
@@ -222,6 +229,7 @@ impl Desk {
             Arc::new(SystemClock),
         );
         desk.destroy_doomed_keys().await?;
+        desk.clean_abandoned_imports().await?;
         Ok(desk)
     }
 
@@ -501,6 +509,7 @@ impl Desk {
             }
         };
         desk.destroy_doomed_keys().await?;
+        desk.clean_abandoned_imports().await?;
         Ok(InitReport {
             key_file_created,
             key_source,

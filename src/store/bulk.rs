@@ -1,4 +1,4 @@
-// Bulk writes: many rows per statement, for the demo generator and imports.
+// Bulk writes: many rows per statement, for the demo generator and the batches of imports.
 //
 // Not a module: `sqlite.rs` and `postgres.rs` include it after `shared.rs` and it uses that
 // file's helpers. A bulk commit keeps `commit`'s semantics (one transaction, the audit records
@@ -43,13 +43,20 @@ fn len_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[NewAccount], now: i64) -> Result<()> {
+/// Inserts accounts with their rows; `pending`: the import whose final step makes them
+/// visible (until then every account query passes them by).
+async fn bulk_insert_accounts(
+    tx: &mut Tx,
+    accounts: &[NewAccount],
+    now: i64,
+    pending: Option<i64>,
+) -> Result<()> {
     insert_chunked(
         tx,
         "INSERT INTO accounts (id, kind, name_ct, email_ct, phone_ct, postal_ct, tax_ct, locked, blocked, \
-         erased, admin_login_count, created_at, updated_at, version) ",
+         erased, admin_login_count, created_at, updated_at, import_pending, version) ",
         "",
-        13,
+        14,
         accounts,
         |mut b, a| {
             b.push_bind(a.id.0)
@@ -65,10 +72,45 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[NewAccount], now: i64) ->
                 .push_bind(len_i64(a.admin_logins.len()))
                 .push_bind(now)
                 .push_bind(now)
+                .push_bind(pending)
                 .push("1");
         },
     )
     .await?;
+    // A new account's rows are its first generation.
+    bulk_insert_account_children(tx, accounts, 0).await
+}
+
+/// Stages the replacements of an import: the new sealed values of each account row wait in
+/// `import_replacements`, and its new indexes, tokens, admin logins and contacts go in the
+/// import's own generation, beside the current ones, until the final step switches over.
+async fn bulk_stage_replacements(tx: &mut Tx, import: i64, accounts: &[NewAccount]) -> Result<()> {
+    insert_chunked(
+        tx,
+        "INSERT INTO import_replacements (import_id, account_id, kind, name_ct, email_ct, phone_ct, postal_ct, \
+         tax_ct, admin_login_count) ",
+        "",
+        9,
+        accounts,
+        |mut b, a| {
+            b.push_bind(import)
+                .push_bind(a.id.0)
+                .push_bind(a.kind.as_str())
+                .push_bind(a.name.as_deref())
+                .push_bind(a.email.as_deref())
+                .push_bind(a.phone.as_deref())
+                .push_bind(a.postal_address.as_deref())
+                .push_bind(a.tax_id.as_deref())
+                .push_bind(len_i64(a.admin_logins.len()));
+        },
+    )
+    .await?;
+    bulk_insert_account_children(tx, accounts, import).await
+}
+
+/// Inserts the indexes, tokens, admin logins, contacts, history and sessions of accounts in
+/// generation `gen`.
+async fn bulk_insert_account_children(tx: &mut Tx, accounts: &[NewAccount], generation: i64) -> Result<()> {
     let index: Vec<(&str, &[u8], i64)> = accounts
         .iter()
         .flat_map(|a| {
@@ -79,12 +121,15 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[NewAccount], now: i64) ->
         .collect();
     insert_chunked(
         tx,
-        "INSERT INTO account_index (kind, hash, account_id) ",
+        "INSERT INTO account_index (kind, hash, account_id, gen) ",
         " ON CONFLICT DO NOTHING",
-        3,
+        4,
         &index,
         |mut b, (kind, hash, id)| {
-            b.push_bind(*kind).push_bind(*hash).push_bind(*id);
+            b.push_bind(*kind)
+                .push_bind(*hash)
+                .push_bind(*id)
+                .push_bind(generation);
         },
     )
     .await?;
@@ -94,12 +139,12 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[NewAccount], now: i64) ->
         .collect();
     insert_chunked(
         tx,
-        "INSERT INTO account_tokens (token, account_id) ",
+        "INSERT INTO account_tokens (token, account_id, gen) ",
         " ON CONFLICT DO NOTHING",
-        2,
+        3,
         &tokens,
         |mut b, (token, id)| {
-            b.push_bind(*token).push_bind(*id);
+            b.push_bind(*token).push_bind(*id).push_bind(generation);
         },
     )
     .await?;
@@ -113,12 +158,12 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[NewAccount], now: i64) ->
         .collect();
     insert_chunked(
         tx,
-        "INSERT INTO admin_logins (id, account_id, login_ct) ",
+        "INSERT INTO admin_logins (id, account_id, login_ct, gen) ",
         "",
-        3,
+        4,
         &logins,
         |mut b, r| {
-            b.push_bind(r.0).push_bind(r.1).push_bind(r.2);
+            b.push_bind(r.0).push_bind(r.1).push_bind(r.2).push_bind(generation);
         },
     )
     .await?;
@@ -129,9 +174,9 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[NewAccount], now: i64) ->
     insert_chunked(
         tx,
         "INSERT INTO contacts (id, account_id, name_ct, email_ct, phone_ct, passphrase_ct, has_email, \
-         has_phone, active) ",
+         has_phone, gen, active) ",
         "",
-        8,
+        9,
         &contacts,
         |mut b, (account, c)| {
             b.push_bind(c.id.0)
@@ -142,6 +187,7 @@ async fn bulk_insert_accounts(tx: &mut Tx, accounts: &[NewAccount], now: i64) ->
                 .push_bind(c.passphrase.as_deref())
                 .push_bind(c.has_email)
                 .push_bind(c.has_phone)
+                .push_bind(generation)
                 .push("TRUE");
         },
     )
@@ -336,7 +382,7 @@ async fn flush_run(
     match std::mem::replace(run, BulkRun::None) {
         BulkRun::None => {}
         BulkRun::Accounts(a) => {
-            bulk_insert_accounts(tx, &a, now).await?;
+            bulk_insert_accounts(tx, &a, now, None).await?;
             touched.note_accounts(a.iter().map(|a| a.id));
         }
         BulkRun::Requests(r) => {
@@ -424,31 +470,5 @@ impl DbStore {
         let mut touched = BulkTouched::default();
         apply_bulk(&mut tx, c.mutations, now, &mut out, &mut touched).await?;
         self.finish_bulk(tx, c.audit, out, touched).await
-    }
-
-    async fn commit_stream_inner(
-        &self,
-        mut chunks: tokio::sync::mpsc::Receiver<crate::store::BulkChunk>,
-        audit: Vec<AuditDraft>,
-    ) -> Result<CommitOutcome> {
-        let now = ms(jiff::Timestamp::now());
-        let mut tx = self.begin_write().await?;
-        let mut out = CommitOutcome::default();
-        let mut touched = BulkTouched::default();
-        loop {
-            match chunks.recv().await {
-                Some(crate::store::BulkChunk::Mutations(m)) => {
-                    apply_bulk(&mut tx, m, now, &mut out, &mut touched).await?;
-                }
-                Some(crate::store::BulkChunk::Commit) => break,
-                // The sender gave up: dropping the transaction rolls everything back.
-                None => {
-                    return Err(StoreError::Conflict(
-                        crate::store::BULK_ABANDONED.to_owned(),
-                    ));
-                }
-            }
-        }
-        self.finish_bulk(tx, audit, out, touched).await
     }
 }

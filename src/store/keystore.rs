@@ -75,6 +75,9 @@ pub trait KeyStore: Send + Sync {
     async fn rewrap(&self, owner: KeyOwner, old_master: &str, new: &StoredKey) -> Result<bool>;
     /// Deletes a key for good (crypto-shredding). True if it was there.
     async fn delete(&self, owner: KeyOwner) -> Result<bool>;
+    /// Deletes the data keys of the accounts in each inclusive range of ids (ids reserved by
+    /// a failed import), in one transaction. Returns how many there were.
+    async fn delete_account_ranges(&self, ranges: &[(i64, i64)]) -> Result<u64>;
     /// Keys in owner order after `after`, for paging through all of them.
     async fn page(&self, after: Option<KeyOwner>, limit: u32) -> Result<Vec<StoredKey>>;
     /// How many keys each master key wraps.
@@ -258,6 +261,29 @@ macro_rules! key_store_impl {
                     .await?;
                 $after_delete(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_account_ranges(&self, ranges: &[(i64, i64)]) -> Result<u64> {
+                if ranges.is_empty() {
+                    return Ok(0);
+                }
+                let mut tx = self.pool.begin().await?;
+                let mut n = 0;
+                for (first, last) in ranges {
+                    n += sqlx::query(
+                        "DELETE FROM wrapped_keys WHERE kind = 'account' AND owner_id BETWEEN $1 AND $2",
+                    )
+                    .bind(*first)
+                    .bind(*last)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
+                tx.commit().await?;
+                if n > 0 {
+                    $after_delete(&self.pool).await?;
+                }
+                Ok(n)
             }
 
             async fn page(&self, after: Option<KeyOwner>, limit: u32) -> Result<Vec<StoredKey>> {

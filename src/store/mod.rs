@@ -227,33 +227,55 @@ pub trait Store: Send + Sync {
     /// counter; PostgreSQL: LISTEN/NOTIFY). Needs a tokio runtime.
     fn watch_changes(&self);
 
-    /// Bulk path for demo data and imports: many rows, few transactions, one audit record
+    /// Bulk path for demo data: many rows, few transactions, one audit record
     /// per batch. Same semantics as `commit`.
     async fn commit_bulk(&self, commit: Commit) -> Result<CommitOutcome> {
         self.commit(commit).await
     }
 
-    /// One bulk transaction fed in pieces, so its rows never need to be in memory at once:
-    /// the mutations of every `BulkChunk::Mutations`, then `audit`, committed at
-    /// `BulkChunk::Commit`; rolled back if the sender goes away first. On SQLite the
-    /// transaction holds the write lock while the stream is open, so the sender must not
-    /// write to this store meanwhile (prepare everything first, then stream it).
-    async fn commit_stream(
+    // Imports in short transactions (desk/import; the states in `ImportStage`).
+    /// Registers a new import and claims it. Refused (`Conflict`) while another one runs:
+    /// one import at a time.
+    async fn begin_import(&self, now: Timestamp) -> Result<ImportClaim>;
+    /// Imports nobody holds (their process died), each claimed now for its cleanup, with
+    /// its stage.
+    async fn abandoned_imports(&self) -> Result<Vec<(ImportClaim, ImportStage)>>;
+    /// Reserves `n` account ids for an import and records them with it in the same
+    /// transaction, before their data keys are made: a failure destroys those keys.
+    async fn reserve_import_accounts(&self, import: i64, n: u32) -> Result<i64>;
+    /// Writes one batch of an import in one short transaction: `new` accounts invisible
+    /// until the final step, and the new rows of the accounts `replacing` replaces staged
+    /// beside their current ones. Returns how long the transaction held the write lock.
+    async fn write_import_batch(
         &self,
-        mut chunks: tokio::sync::mpsc::Receiver<BulkChunk>,
+        import: i64,
+        new: &[NewAccount],
+        replacing: &[NewAccount],
+    ) -> Result<std::time::Duration>;
+    /// The final step, one short transaction with the audit records: every batch becomes
+    /// visible at once, or (counts that do not match what was written) nothing does. Its
+    /// work does not grow with the new accounts (the import's state decides whether its
+    /// marked accounts are visible), only with the replaced ones.
+    async fn finish_import(
+        &self,
+        import: i64,
+        counts: ImportCounts,
         audit: Vec<AuditDraft>,
-    ) -> Result<CommitOutcome> {
-        let mut mutations = vec![];
-        loop {
-            match chunks.recv().await {
-                Some(BulkChunk::Mutations(m)) => mutations.extend(m),
-                Some(BulkChunk::Commit) => {
-                    return self.commit_bulk(Commit { mutations, audit }).await;
-                }
-                None => return Err(StoreError::Conflict(BULK_ABANDONED.to_owned())),
-            }
-        }
-    }
+    ) -> Result<std::time::Duration>;
+    /// After the final step: clears the marks of up to `limit` new accounts, or removes the
+    /// rows the replacements superseded for that many, in one short transaction; once none is
+    /// left, forgets the import in the same transaction. Returns whether it is done.
+    async fn sweep_import(&self, import: i64, limit: u32) -> Result<(bool, std::time::Duration)>;
+    /// A failed import: marks it discarding (no batch or final step of it is accepted from
+    /// then on), then removes up to `limit` of its pending accounts and staged replacements
+    /// with their rows, in one short transaction. Returns how many it removed (0: none is
+    /// left). Refused for an import whose final step committed.
+    async fn discard_import(&self, import: i64, limit: u32) -> Result<(u64, std::time::Duration)>;
+    /// The account ids an import reserved, as (first, count) runs.
+    async fn import_ranges(&self, import: i64) -> Result<Vec<(i64, i64)>>;
+    /// Forgets a discarded import (its reserved ids and its row), once its rows are gone
+    /// and the keys of its reserved ids destroyed.
+    async fn forget_import(&self, import: i64) -> Result<()>;
 
     async fn close(&self);
 }

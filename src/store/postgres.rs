@@ -13,7 +13,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use tokio::sync::broadcast;
 
-use crate::store::Backend;
+use crate::store::{Backend, ImportClaim, ImportHold, ImportStage};
 
 type Db = sqlx::Postgres;
 type DbStore = PgStore;
@@ -209,5 +209,84 @@ async fn notify_in_tx(tx: &mut Tx, counter: i64) -> Result<()> {
     Ok(())
 }
 
+async fn lock_import_row(tx: &mut Tx, import: i64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT state FROM imports WHERE id = $1 FOR UPDATE")
+            .bind(import)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
+/// The session advisory lock of an import: `pdim` and its id.
+fn import_lock_key(import: i64) -> i64 {
+    0x7064_696d_0000_0000 | (import & 0xffff_ffff)
+}
+
+impl PgStore {
+    async fn begin_import_inner(&self, now: i64) -> Result<ImportClaim> {
+        // A connection of its own, out of the pool: its session holds the lock, and closes
+        // (letting go) when the import ends or its process dies.
+        let mut conn = self.pool.acquire().await?.detach();
+        let mut tx = sqlx::Connection::begin(&mut conn).await?;
+        let id: i64 =
+            match sqlx::query_scalar("INSERT INTO imports (started_at) VALUES ($1) RETURNING id")
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(crate::store::map_db_error)
+            {
+                Ok(id) => id,
+                Err(StoreError::Conflict(_)) => {
+                    drop(tx);
+                    return Err(self.another_import().await);
+                }
+                Err(e) => return Err(e),
+            };
+        // A session lock taken inside the transaction outlives it; taken before the row is
+        // committed, nobody sees the import unclaimed.
+        let key = import_lock_key(id);
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ImportClaim {
+            id,
+            hold: ImportHold::Postgres { conn, key },
+        })
+    }
+
+    async fn abandoned_imports_inner(&self) -> Result<Vec<(ImportClaim, ImportStage)>> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM imports ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = vec![];
+        for id in ids {
+            let mut conn = self.pool.acquire().await?.detach();
+            let key = import_lock_key(id);
+            let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(key)
+                .fetch_one(&mut conn)
+                .await?;
+            if !free {
+                // Its process is alive.
+                let _ = sqlx::Connection::close(conn).await;
+                continue;
+            }
+            let claim = ImportClaim {
+                id,
+                hold: ImportHold::Postgres { conn, key },
+            };
+            match self.claimed_stage(id).await? {
+                Some(stage) => out.push((claim, stage)),
+                None => claim.release().await,
+            }
+        }
+        Ok(out)
+    }
+}
+
 include!("shared.rs");
 include!("bulk.rs");
+include!("imports.rs");

@@ -21,6 +21,17 @@ use crate::store::{
     VerificationRow,
 };
 
+/// The condition that an account row (`a.`: under that alias) is in the desk: not written by
+/// an import that has not made its final step yet (see `imports.rs`).
+macro_rules! visible {
+    ($a:literal) => {
+        concat!(
+            "(", $a, "import_pending IS NULL OR ", $a,
+            "import_pending IN (SELECT id FROM imports WHERE state = 'sweeping'))"
+        )
+    };
+}
+
 type DbRow = <Db as sqlx::Database>::Row;
 type Tx = sqlx::Transaction<'static, Db>;
 
@@ -335,39 +346,47 @@ async fn insert_account(tx: &mut Tx, a: &NewAccount, now: i64) -> Result<()> {
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    insert_account_children(tx, a).await
+    insert_account_children(tx, a, 0).await
 }
 
-async fn insert_account_children(tx: &mut Tx, a: &NewAccount) -> Result<()> {
+/// Inserts an account's indexes, tokens, admin logins, contacts, history and sessions in
+/// generation `gen` (see `migrations/*/0004_import_batches.sql`: lookups read only the rows of
+/// an account's current generation).
+async fn insert_account_children(tx: &mut Tx, a: &NewAccount, generation: i64) -> Result<()> {
     for (kind, hash) in &a.indexes {
         sqlx::query(
-            "INSERT INTO account_index (kind, hash, account_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            "INSERT INTO account_index (kind, hash, account_id, gen) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(kind.as_str())
         .bind(hash.as_slice())
         .bind(a.id.0)
+        .bind(generation)
         .execute(&mut **tx)
         .await?;
     }
     for token in &a.tokens {
-        sqlx::query("INSERT INTO account_tokens (token, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(token.as_str())
-            .bind(a.id.0)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO account_tokens (token, account_id, gen) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(token.as_str())
+        .bind(a.id.0)
+        .bind(generation)
+        .execute(&mut **tx)
+        .await?;
     }
     for (id, login) in &a.admin_logins {
-        sqlx::query("INSERT INTO admin_logins (id, account_id, login_ct) VALUES ($1, $2, $3)")
+        sqlx::query("INSERT INTO admin_logins (id, account_id, login_ct, gen) VALUES ($1, $2, $3, $4)")
             .bind(*id)
             .bind(a.id.0)
             .bind(login.as_slice())
+            .bind(generation)
             .execute(&mut **tx)
             .await?;
     }
     for c in &a.contacts {
         sqlx::query(
             "INSERT INTO contacts (id, account_id, name_ct, email_ct, phone_ct, passphrase_ct, has_email, \
-             has_phone, active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE)",
+             has_phone, active, gen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9)",
         )
         .bind(c.id.0)
         .bind(a.id.0)
@@ -377,6 +396,7 @@ async fn insert_account_children(tx: &mut Tx, a: &NewAccount) -> Result<()> {
         .bind(c.passphrase.as_deref())
         .bind(c.has_email)
         .bind(c.has_phone)
+        .bind(generation)
         .execute(&mut **tx)
         .await?;
     }
@@ -402,10 +422,13 @@ async fn insert_account_children(tx: &mut Tx, a: &NewAccount) -> Result<()> {
     Ok(())
 }
 
+/// Replaces an account's sealed values in place, within its current generation (an import
+/// stages its replacements in a generation of its own instead: `finish_import`).
 async fn replace_account(tx: &mut Tx, a: &NewAccount, now: i64) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE accounts SET kind = $2, name_ct = $3, email_ct = $4, phone_ct = $5, postal_ct = $6, tax_ct = $7, \
-         admin_login_count = $8, updated_at = $9, version = version + 1 WHERE id = $1 AND erased = FALSE",
+    let generation: Option<i64> = sqlx::query_scalar(
+        concat!("UPDATE accounts SET kind = $2, name_ct = $3, email_ct = $4, phone_ct = $5, postal_ct = $6, tax_ct = $7, \
+         admin_login_count = $8, updated_at = $9, version = version + 1 \
+         WHERE id = $1 AND erased = FALSE AND ", visible!(""), " RETURNING gen"),
     )
     .bind(a.id.0)
     .bind(a.kind.as_str())
@@ -416,25 +439,26 @@ async fn replace_account(tx: &mut Tx, a: &NewAccount, now: i64) -> Result<()> {
     .bind(a.tax_id.as_deref())
     .bind(i64::try_from(a.admin_logins.len()).unwrap_or(i64::MAX))
     .bind(now)
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
-    if done.rows_affected() == 0 {
+    let Some(generation) = generation else {
         return Err(StoreError::NotFound { what: "account", id: a.id.to_string() });
-    }
+    };
     for table in ["account_index", "account_tokens", "admin_logins"] {
-        let sql = format!("DELETE FROM {table} WHERE account_id = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(a.id.0).execute(&mut **tx).await?;
+        let sql = format!("DELETE FROM {table} WHERE account_id = $1 AND gen = $2");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(a.id.0).bind(generation).execute(&mut **tx).await?;
     }
     // Former contacts stay as rows (requests may name them) but lose their sealed values.
     sqlx::query(
         "UPDATE contacts SET active = FALSE, name_ct = NULL, email_ct = NULL, phone_ct = NULL, \
-         passphrase_ct = NULL WHERE account_id = $1",
+         passphrase_ct = NULL WHERE account_id = $1 AND gen = $2",
     )
     .bind(a.id.0)
+    .bind(generation)
     .execute(&mut **tx)
     .await?;
     let fresh = NewAccount { login_history: vec![], sessions: vec![], ..a.clone() };
-    insert_account_children(tx, &fresh).await
+    insert_account_children(tx, &fresh, generation).await
 }
 
 async fn insert_request(tx: &mut Tx, r: &NewRequest, now: i64) -> Result<()> {
@@ -539,9 +563,9 @@ async fn update_request(
 
 async fn erase_account(tx: &mut Tx, id: AccountId, now: i64) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE accounts SET name_ct = NULL, email_ct = NULL, phone_ct = NULL, postal_ct = NULL, tax_ct = NULL, \
+        concat!("UPDATE accounts SET name_ct = NULL, email_ct = NULL, phone_ct = NULL, postal_ct = NULL, tax_ct = NULL, \
          erased = TRUE, erased_at = $2, admin_login_count = 0, updated_at = $2, version = version + 1 \
-         WHERE id = $1",
+         WHERE id = $1 AND ", visible!(""), ""),
     )
     .bind(id.0)
     .bind(now)
@@ -562,6 +586,9 @@ async fn erase_account(tx: &mut Tx, id: AccountId, now: i64) -> Result<()> {
         "DELETE FROM request_entries WHERE account_id = $1",
         "DELETE FROM verification_data WHERE account_id = $1",
         "UPDATE requests SET subject_ct = NULL, requester_ct = NULL WHERE account_id = $1",
+        // A replacement an import staged: its final step then finds the account erased and
+        // refuses, so the import is undone.
+        "DELETE FROM import_replacements WHERE account_id = $1",
     ] {
         sqlx::query(sql).bind(id.0).execute(&mut **tx).await?;
     }
@@ -700,8 +727,8 @@ async fn apply_mutation(
         }
         Mutation::SetAccountFlags { id, locked, blocked } => {
             let done = sqlx::query(
-                "UPDATE accounts SET locked = COALESCE($2, locked), blocked = COALESCE($3, blocked), \
-                 updated_at = $4, version = version + 1 WHERE id = $1",
+                concat!("UPDATE accounts SET locked = COALESCE($2, locked), blocked = COALESCE($3, blocked), \
+                 updated_at = $4, version = version + 1 WHERE id = $1 AND ", visible!(""), ""),
             )
             .bind(id.0)
             .bind(locked)
@@ -993,7 +1020,7 @@ impl crate::store::Store for DbStore {
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<AccountRow>> {
-        sqlx::query("SELECT * FROM accounts WHERE id = $1")
+        sqlx::query(concat!("SELECT * FROM accounts WHERE id = $1 AND ", visible!("")))
             .bind(id.0)
             .fetch_optional(self.reader())
             .await?
@@ -1011,12 +1038,16 @@ impl crate::store::Store for DbStore {
         for id in ids {
             sep.push_bind(id.0);
         }
-        q.push(") ORDER BY id");
+        q.push(concat!(") AND ", visible!(""), " ORDER BY id"));
         q.build().fetch_all(self.reader()).await?.iter().map(account_from_row).collect()
     }
 
     async fn contacts(&self, account: AccountId) -> Result<Vec<ContactRow>> {
-        sqlx::query("SELECT * FROM contacts WHERE account_id = $1 AND active = TRUE ORDER BY id")
+        sqlx::query(
+            concat!("SELECT c.* FROM contacts c JOIN accounts a ON a.id = c.account_id \
+             WHERE c.account_id = $1 AND c.active = TRUE AND c.gen = a.gen AND ", visible!("a."), " \
+             ORDER BY c.id"),
+        )
             .bind(account.0)
             .fetch_all(self.reader())
             .await?
@@ -1026,7 +1057,20 @@ impl crate::store::Store for DbStore {
     }
 
     async fn contact(&self, id: i64) -> Result<Option<ContactRow>> {
-        sqlx::query("SELECT * FROM contacts WHERE id = $1")
+        // A contact of an account's current generation as it is; a former one (replaced by
+        // an import whose sweep has not reached it yet) as the sweep leaves it: inactive,
+        // without values; one an unfinished import staged, or of an account it adds: none.
+        sqlx::query(
+            concat!("SELECT c.id, c.account_id, \
+             CASE WHEN c.gen = a.gen THEN c.name_ct END AS name_ct, \
+             CASE WHEN c.gen = a.gen THEN c.email_ct END AS email_ct, \
+             CASE WHEN c.gen = a.gen THEN c.phone_ct END AS phone_ct, \
+             CASE WHEN c.gen = a.gen THEN c.passphrase_ct END AS passphrase_ct, \
+             c.has_email, c.has_phone, \
+             CASE WHEN c.active AND c.gen = a.gen THEN TRUE ELSE FALSE END AS active \
+             FROM contacts c JOIN accounts a ON a.id = c.account_id \
+             WHERE c.id = $1 AND c.gen <= a.gen AND ", visible!("a."), ""),
+        )
             .bind(id)
             .fetch_optional(self.reader())
             .await?
@@ -1078,7 +1122,10 @@ impl crate::store::Store for DbStore {
     }
 
     async fn admin_login_count(&self, account: AccountId) -> Result<u32> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM admin_logins WHERE account_id = $1")
+        let n: i64 = sqlx::query_scalar(
+            concat!("SELECT count(*) FROM admin_logins l JOIN accounts a ON a.id = l.account_id \
+             WHERE l.account_id = $1 AND l.gen = a.gen AND ", visible!("a."), ""),
+        )
             .bind(account.0)
             .fetch_one(self.reader())
             .await?;
@@ -1087,7 +1134,9 @@ impl crate::store::Store for DbStore {
 
     async fn accounts_by_index(&self, kind: IndexKindTag, hash: &[u8]) -> Result<Vec<AccountId>> {
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT account_id FROM account_index WHERE kind = $1 AND hash = $2 ORDER BY account_id LIMIT 100",
+            concat!("SELECT i.account_id FROM account_index i JOIN accounts a ON a.id = i.account_id \
+             WHERE i.kind = $1 AND i.hash = $2 AND i.gen = a.gen AND ", visible!("a."), " \
+             ORDER BY i.account_id LIMIT 100"),
         )
         .bind(kind.as_str())
         .bind(hash)
@@ -1100,14 +1149,17 @@ impl crate::store::Store for DbStore {
         if tokens.is_empty() {
             return Ok(vec![]);
         }
-        let mut q = sqlx::QueryBuilder::<Db>::new("SELECT account_id FROM account_tokens WHERE token IN (");
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            concat!("SELECT t.account_id FROM account_tokens t JOIN accounts a ON a.id = t.account_id \
+             AND t.gen = a.gen AND ", visible!("a."), " WHERE t.token IN ("),
+        );
         let mut sep = q.separated(", ");
         for t in tokens {
             sep.push_bind(t.clone());
         }
-        q.push(") GROUP BY account_id HAVING count(*) = ")
+        q.push(") GROUP BY t.account_id HAVING count(*) = ")
             .push_bind(i64::try_from(tokens.len()).unwrap_or(i64::MAX))
-            .push(" ORDER BY account_id LIMIT ")
+            .push(" ORDER BY t.account_id LIMIT ")
             .push_bind(i64::from(limit));
         let ids: Vec<i64> = q.build_query_scalar().fetch_all(self.reader()).await?;
         Ok(ids.into_iter().map(AccountId).collect())
@@ -1115,10 +1167,11 @@ impl crate::store::Store for DbStore {
 
     async fn account_count(&self) -> Result<AccountCounts> {
         let r = sqlx::query(
-            "SELECT count(*) AS total, \
+            concat!("SELECT count(*) AS total, \
              CAST(COALESCE(sum(CASE WHEN locked THEN 1 ELSE 0 END), 0) AS BIGINT) AS locked, \
              CAST(COALESCE(sum(CASE WHEN blocked THEN 1 ELSE 0 END), 0) AS BIGINT) AS blocked, \
-             CAST(COALESCE(sum(CASE WHEN erased THEN 1 ELSE 0 END), 0) AS BIGINT) AS erased FROM accounts",
+             CAST(COALESCE(sum(CASE WHEN erased THEN 1 ELSE 0 END), 0) AS BIGINT) AS erased FROM accounts \
+             WHERE ", visible!(""), ""),
         )
         .fetch_one(self.reader())
         .await?;
@@ -1356,12 +1409,50 @@ impl crate::store::Store for DbStore {
         self.commit_bulk_inner(c).await
     }
 
-    async fn commit_stream(
+    async fn begin_import(&self, now: jiff::Timestamp) -> Result<crate::store::ImportClaim> {
+        self.begin_import_inner(ms(now)).await
+    }
+
+    async fn abandoned_imports(&self) -> Result<Vec<(crate::store::ImportClaim, crate::store::ImportStage)>> {
+        self.abandoned_imports_inner().await
+    }
+
+    async fn reserve_import_accounts(&self, import: i64, n: u32) -> Result<i64> {
+        self.reserve_import_accounts_inner(import, n).await
+    }
+
+    async fn write_import_batch(
         &self,
-        chunks: tokio::sync::mpsc::Receiver<crate::store::BulkChunk>,
+        import: i64,
+        new: &[NewAccount],
+        replacing: &[NewAccount],
+    ) -> Result<std::time::Duration> {
+        self.write_import_batch_inner(import, new, replacing).await
+    }
+
+    async fn finish_import(
+        &self,
+        import: i64,
+        counts: crate::store::ImportCounts,
         audit: Vec<AuditDraft>,
-    ) -> Result<CommitOutcome> {
-        self.commit_stream_inner(chunks, audit).await
+    ) -> Result<std::time::Duration> {
+        self.finish_import_inner(import, counts, audit).await
+    }
+
+    async fn sweep_import(&self, import: i64, limit: u32) -> Result<(bool, std::time::Duration)> {
+        self.sweep_import_inner(import, limit).await
+    }
+
+    async fn discard_import(&self, import: i64, limit: u32) -> Result<(u64, std::time::Duration)> {
+        self.discard_import_inner(import, limit).await
+    }
+
+    async fn import_ranges(&self, import: i64) -> Result<Vec<(i64, i64)>> {
+        self.import_ranges_inner(import).await
+    }
+
+    async fn forget_import(&self, import: i64) -> Result<()> {
+        self.forget_import_inner(import).await
     }
 
     async fn close(&self) {

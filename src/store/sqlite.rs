@@ -12,7 +12,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::broadcast;
 
-use crate::store::Backend;
+use crate::store::{Backend, ImportClaim, ImportHold, ImportStage};
 
 type Db = sqlx::Sqlite;
 type DbStore = SqliteStore;
@@ -252,5 +252,103 @@ async fn notify_in_tx(_tx: &mut Tx, _counter: i64) -> Result<()> {
     Ok(())
 }
 
+/// Locks an import's row and reads its state: `BEGIN IMMEDIATE` already holds the write lock.
+async fn lock_import_row(tx: &mut Tx, import: i64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT state FROM imports WHERE id = $1")
+            .bind(import)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
+/// Opens (creating) an import's lock file and takes its exclusive lock, if free.
+fn try_lock_file(path: &Path) -> Result<Option<std::fs::File>> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let cannot = |e: &std::io::Error| {
+        StoreError::Unavailable(format!(
+            "cannot lock {}: {e}; privdesk needs to create files beside its database",
+            path.display()
+        ))
+    };
+    let file = opts.open(path).map_err(|e| cannot(&e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(cannot(&e)),
+    }
+}
+
+impl SqliteStore {
+    /// The file an import's process keeps locked while it runs: `privdesk.db-import-7.lock`.
+    fn import_lock_path(&self, import: i64) -> PathBuf {
+        let name = self.path.file_name().map_or_else(
+            || "privdesk.db".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        self.path
+            .with_file_name(format!("{name}-import-{import}.lock"))
+    }
+
+    async fn begin_import_inner(&self, now: i64) -> Result<ImportClaim> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 =
+            match sqlx::query_scalar("INSERT INTO imports (started_at) VALUES ($1) RETURNING id")
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(crate::store::map_db_error)
+            {
+                Ok(id) => id,
+                Err(StoreError::Conflict(_)) => {
+                    drop(tx);
+                    return Err(self.another_import().await);
+                }
+                Err(e) => return Err(e),
+            };
+        // Locked before the row is committed: nobody sees the import unclaimed.
+        let path = self.import_lock_path(id);
+        let file = try_lock_file(&path)?.ok_or_else(|| {
+            StoreError::Conflict(format!(
+                "{} is locked by another process: remove it if no privdesk runs",
+                path.display()
+            ))
+        })?;
+        tx.commit().await?;
+        Ok(ImportClaim {
+            id,
+            hold: ImportHold::File { file, path },
+        })
+    }
+
+    async fn abandoned_imports_inner(&self) -> Result<Vec<(ImportClaim, ImportStage)>> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM imports ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        let mut out = vec![];
+        for id in ids {
+            let path = self.import_lock_path(id);
+            // Locked: its process is alive.
+            let Some(file) = try_lock_file(&path)? else {
+                continue;
+            };
+            let claim = ImportClaim {
+                id,
+                hold: ImportHold::File { file, path },
+            };
+            match self.claimed_stage(id).await? {
+                Some(stage) => out.push((claim, stage)),
+                // It ended between the look and the lock.
+                None => claim.release().await,
+            }
+        }
+        Ok(out)
+    }
+}
+
 include!("shared.rs");
 include!("bulk.rs");
+include!("imports.rs");

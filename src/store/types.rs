@@ -325,18 +325,118 @@ impl ListQuery {
     }
 }
 
-/// One piece of a streamed bulk commit ([`super::Store::commit_stream`]).
-#[derive(Debug)]
-pub enum BulkChunk {
-    Mutations(Vec<Mutation>),
-    /// Everything was sent: append the audit records and commit. A stream whose sender is
-    /// dropped before this is rolled back.
-    Commit,
+/// Where an import stands ([`super::Store::begin_import`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportStage {
+    /// Batches are landing; nothing of them is visible yet.
+    Writing,
+    /// It failed (or its process died): what it wrote is being removed.
+    Discarding,
+    /// Its final step committed: only the rows its replacements superseded remain to sweep.
+    Sweeping,
 }
 
-/// The error of a streamed bulk commit its sender abandoned.
-pub const BULK_ABANDONED: &str =
-    "the bulk write was abandoned before its end; nothing of it was written";
+impl ImportStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportStage::Writing => "writing",
+            ImportStage::Discarding => "discarding",
+            ImportStage::Sweeping => "sweeping",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ImportStage> {
+        match s {
+            "writing" => Some(ImportStage::Writing),
+            "discarding" => Some(ImportStage::Discarding),
+            "sweeping" => Some(ImportStage::Sweeping),
+            _ => None,
+        }
+    }
+}
+
+/// How many accounts an import's final step must make visible: the counts its batches
+/// wrote. A different count means some of them were removed meanwhile (an erasure of a
+/// replaced account, or a cleanup that took the import for dead), and the step is refused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub inserted: u64,
+    pub replaced: u64,
+}
+
+/// A process's claim on an import: held by the importing process while it runs, or by the
+/// process cleaning up after one that died. An import nobody holds is abandoned, and the
+/// next start of privdesk finishes it (discards it, or sweeps it if its final step
+/// committed). SQLite: an exclusive `flock` on a file beside the database (the kernel lets
+/// go when the process dies). PostgreSQL: a session advisory lock on a connection of its
+/// own (the server lets go when the session ends).
+pub struct ImportClaim {
+    pub(crate) id: i64,
+    pub(crate) hold: ImportHold,
+}
+
+pub(crate) enum ImportHold {
+    File {
+        file: std::fs::File,
+        path: std::path::PathBuf,
+    },
+    Postgres {
+        conn: sqlx::PgConnection,
+        key: i64,
+    },
+}
+
+impl std::fmt::Debug for ImportClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportClaim")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImportClaim {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// Lets go: the import is over (or cleaned up), or it failed and what is left of it is
+    /// for the next start to remove.
+    pub async fn release(self) {
+        match self.hold {
+            ImportHold::File { file, path } => {
+                // Removed while still locked: a process that opened it meanwhile finds the
+                // import gone once it gets the lock.
+                let _ = std::fs::remove_file(&path);
+                drop(file);
+            }
+            ImportHold::Postgres { mut conn, key } => {
+                let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut conn)
+                    .await;
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
+    }
+
+    /// Lets go as a crash would (test builds): the lock ends, and everything the import
+    /// wrote stays for the next start to find.
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub async fn abandon(self) {
+        match self.hold {
+            ImportHold::File { file, .. } => drop(file),
+            ImportHold::Postgres { mut conn, key } => {
+                // Ending the session would release the lock too, but only once the server
+                // notices; unlocking first makes the next start see it at once.
+                let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut conn)
+                    .await;
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
+    }
+}
 
 /// One transaction: mutations, then audit records.
 #[derive(Debug, Default)]

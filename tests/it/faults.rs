@@ -155,6 +155,43 @@ impl Store for Faulty {
     fn watch_changes(&self) {
         self.inner.watch_changes();
     }
+    async fn begin_import(&self, now: Timestamp) -> Result<ImportClaim> {
+        pass!(self, self.inner.begin_import(now))
+    }
+    async fn abandoned_imports(&self) -> Result<Vec<(ImportClaim, ImportStage)>> {
+        pass!(self, self.inner.abandoned_imports())
+    }
+    async fn reserve_import_accounts(&self, import: i64, n: u32) -> Result<i64> {
+        pass!(self, self.inner.reserve_import_accounts(import, n))
+    }
+    async fn write_import_batch(
+        &self,
+        import: i64,
+        new: &[NewAccount],
+        replacing: &[NewAccount],
+    ) -> Result<Duration> {
+        pass!(self, self.inner.write_import_batch(import, new, replacing))
+    }
+    async fn finish_import(
+        &self,
+        import: i64,
+        counts: ImportCounts,
+        audit: Vec<AuditDraft>,
+    ) -> Result<Duration> {
+        pass!(self, self.inner.finish_import(import, counts, audit))
+    }
+    async fn sweep_import(&self, import: i64, limit: u32) -> Result<(bool, Duration)> {
+        pass!(self, self.inner.sweep_import(import, limit))
+    }
+    async fn discard_import(&self, import: i64, limit: u32) -> Result<(u64, Duration)> {
+        pass!(self, self.inner.discard_import(import, limit))
+    }
+    async fn import_ranges(&self, import: i64) -> Result<Vec<(i64, i64)>> {
+        pass!(self, self.inner.import_ranges(import))
+    }
+    async fn forget_import(&self, import: i64) -> Result<()> {
+        pass!(self, self.inner.forget_import(import))
+    }
     async fn close(&self) {
         self.inner.close().await;
     }

@@ -304,7 +304,7 @@ both_backends!(
             &text,
             ImportOptions {
                 skip_bad: true,
-                update: false,
+                ..ImportOptions::default()
             },
         )
         .await;
@@ -354,7 +354,7 @@ both_backends!(
             &lines.join("\n"),
             ImportOptions {
                 update: true,
-                skip_bad: false,
+                ..ImportOptions::default()
             },
         )
         .await;
@@ -398,7 +398,7 @@ both_backends!(
             &twice,
             ImportOptions {
                 update: true,
-                skip_bad: false,
+                ..ImportOptions::default()
             },
         )
         .await;
@@ -416,7 +416,7 @@ both_backends!(
             both,
             ImportOptions {
                 update: true,
-                skip_bad: false,
+                ..ImportOptions::default()
             },
         )
         .await;

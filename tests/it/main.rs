@@ -19,6 +19,7 @@ mod e2e;
 mod effects;
 mod faults;
 mod import;
+mod import_batches;
 mod keys_and_erasure;
 mod reveal;
 mod rolling;

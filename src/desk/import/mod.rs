@@ -1,11 +1,12 @@
 //! `privdesk import accounts`: client accounts from a JSON Lines file (schema and example
 //! in the README, "Importing client accounts").
 //!
-//! # Streaming, and nothing half-imported
+//! # Streaming, short transactions, and nothing half-imported
 //!
-//! An import runs in three passes, so that a 100,000-account file never sits in memory,
-//! its passphrases (argon2id, ~15 ms and 19 MiB each) never hash while the database's
-//! write lock is held, and a failure leaves nothing half-imported:
+//! A 100,000-account file never sits in memory, its passphrases (argon2id, ~15 ms and
+//! 19 MiB each) never hash while the database's write lock is held, no transaction of the
+//! import holds that lock for long (the desk's own writes, and its audited looks, go on
+//! between them), and a failure leaves nothing half-imported:
 //!
 //! 1. **Check and hash** (writes nothing to the desk). Each line is parsed, checked field by
 //!    field and normalised (`domain::normalize`); duplicates are looked up by blind index
@@ -16,21 +17,37 @@
 //!    `--skip-bad` is given, the first one stops all hashing, every remaining line is still
 //!    checked (so one run reports every bad line) and the import ends there having written
 //!    nothing but its audit record.
-//! 2. **Seal.** The spool is read back in batches: row ids are reserved, data keys created in
-//!    the key store (`Desk::seal_accounts`; `Desk::seal_replacements` for `--update`), and
-//!    the sealed rows (ciphertext and keyed hashes only) go to a second encrypted spool.
-//! 3. **Write**, in one database transaction (`Store::commit_stream`) fed from the second
-//!    spool with multi-row inserts, together with the import's audit record (counts only).
-//!    Only this pass holds the write lock: it does no hashing, parsing or sealing, so it
-//!    lasts seconds for 100,000 accounts (measured in BENCHMARKS.md). Either every account
-//!    of the file is in, or (a crash, a full disk, a lost server) none is: the transaction
-//!    rolls back, and the data keys pass 2 created are destroyed (a key whose account was
-//!    never written protects nothing, so one left behind by a crash is harmless).
+//! 2. **Seal and write, in batches** (at most `ImportOptions::batch_size`, 1,000 accounts by
+//!    default; fewer while a batch takes longer than a quarter of a second, as it does in a
+//!    large database or on a loaded machine). For each batch: account ids are reserved and
+//!    recorded with the import, the
+//!    data keys made in the key store, the accounts sealed, and the batch written in one
+//!    short transaction (`Store::write_import_batch`: multi-row inserts, no hashing, parsing
+//!    or sealing inside), which the rest of the desk does not see: the new accounts carry
+//!    the import's id in `import_pending`, which every account query passes by; the new
+//!    rows of an account `--update` replaces go in a generation of their own beside its
+//!    current ones, and lookups read only an account's current generation.
+//! 3. **The final step**, one short transaction with the import's audit record
+//!    (`Store::finish_import`): the import's state becomes `sweeping`, which puts every
+//!    account marked with it in the desk at once (one row changes, however many accounts
+//!    there are), and the replaced accounts move to their new generation. It checks that
+//!    everything the batches wrote is still there (an account erased meanwhile makes it
+//!    fail); an audit record that cannot be written undoes it. Then the sweep clears the
+//!    marks and removes the rows the replacements superseded (already invisible), a batch
+//!    at a time.
 //!
-//! Why not short transactions, one per batch? Then a failure half-way would leave half the
-//! file imported, and running it again would need `--update` to get past the first half.
-//! Why not one transaction over the whole run? Then the write lock would be held for the
-//! minutes the passphrases take to hash, stopping every screen's writes.
+//! **On failure** (a database error, a full disk, a lost server) the import marks itself
+//! discarding (after which none of its batches or final step is accepted), removes what
+//! its batches wrote, a batch at a time, and destroys the data keys of the account ids it
+//! reserved. **A crash** leaves the same to the next start of privdesk (`Desk::open`, like
+//! the keys of an interrupted erasure): the import's process holds a claim on it while it
+//! runs (a lock the operating system or the database server lets go when the process
+//! dies), and an import nobody holds is abandoned. One import runs at a time, so two never
+//! add the same account.
+//!
+//! Why not one transaction? It held SQLite's write lock for as long as 2.2 million rows
+//! take to insert (10 s for 100,000 accounts, a minute on a loaded machine), and every
+//! other writer of the desk gave up after its 10 s busy timeout.
 //!
 //! Nothing personal reaches the log or an error: problems name the line and the field,
 //! never the value.
@@ -53,7 +70,7 @@ use crate::domain::account::{AccountFlags, AccountId};
 use crate::domain::personal::{Personal, Secret};
 use crate::domain::staff::Actor;
 use crate::store::audit::Outcome;
-use crate::store::{BulkChunk, IndexKindTag, Mutation};
+use crate::store::{ImportClaim, ImportCounts, ImportStage, IndexKindTag};
 
 use super::{Desk, DeskError, Result};
 
@@ -61,8 +78,19 @@ pub use validate::{ACCOUNT_FIELDS, CONTACT_FIELDS, Problem};
 
 /// A line longer than this is refused without being parsed.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
-/// Accounts sealed, and written, per batch.
-const BATCH: usize = 500;
+/// Accounts sealed and written per transaction at most, unless `ImportOptions::batch_size`
+/// says otherwise.
+pub const DEFAULT_BATCH: u32 = 1_000;
+/// How long a batch should hold the write lock: a batch that took longer is followed by
+/// smaller ones (down to [`MIN_BATCH`]), one that took much less by larger ones (up to the
+/// batch size). The time a batch takes grows with the database (its inserts land at random
+/// places in ever larger indexes) and with the machine's load.
+const TARGET_HOLD: std::time::Duration = std::time::Duration::from_millis(250);
+/// The smallest batch the adjustment goes down to.
+const MIN_BATCH: usize = 100;
+/// Accounts removed (or swept) per transaction at most when an import is undone (or
+/// finished); fewer while a transaction takes longer than [`TARGET_HOLD`].
+const CLEANUP_BATCH: usize = 2_000;
 /// Lines whose passphrases may be hashing at once (the desk runs two hashes at a time).
 const IN_FLIGHT: usize = 16;
 
@@ -72,6 +100,8 @@ pub struct ImportOptions {
     pub update: bool,
     /// Import the good lines and report the bad ones, instead of importing nothing.
     pub skip_bad: bool,
+    /// Accounts per write transaction; 0: [`DEFAULT_BATCH`].
+    pub batch_size: u32,
 }
 
 /// A bad line: its number (from 1) and what is wrong with which field.
@@ -107,8 +137,32 @@ pub struct ImportReport {
     /// Whether the accounts were written (false: refused because of bad lines).
     pub imported: bool,
     pub seconds: f64,
-    /// How long the database's write lock was held.
+    /// Write transactions: the batches, the final step and the sweep after it.
+    pub transactions: u64,
+    /// How long those transactions held the database's write lock, in all.
     pub write_seconds: f64,
+    /// How long the longest of them held it.
+    pub longest_write_seconds: f64,
+}
+
+impl ImportReport {
+    fn wrote(&mut self, held: std::time::Duration) {
+        let s = held.as_secs_f64();
+        self.transactions += 1;
+        self.write_seconds += s;
+        self.longest_write_seconds = self.longest_write_seconds.max(s);
+    }
+}
+
+/// How the writing of an import ended.
+enum Ran {
+    /// Every line was checked and some were bad: nothing was written but the audit record.
+    Refused,
+    /// The final step committed.
+    Finished,
+    /// A fault point stopped it as a crash would (test builds).
+    #[cfg(any(test, feature = "fault-injection"))]
+    Crashed(u64),
 }
 
 /// The input: a file or standard input, read line by line.
@@ -296,11 +350,12 @@ impl Desk {
 
     /// Imports client accounts from JSON Lines (see the module documentation). Bad lines are
     /// handed to `bad` as they are found. Returns what was done; an import refused because
-    /// of bad lines is `Ok` with `imported == false`.
+    /// of bad lines is `Ok` with `imported == false`. One import runs at a time: another
+    /// one running is refused with a `Store(Conflict)`.
     pub async fn import_accounts(
         &self,
         actor: &Actor,
-        mut input: Input,
+        input: Input,
         size: Option<u64>,
         opts: ImportOptions,
         progress: &dyn Progress,
@@ -308,12 +363,102 @@ impl Desk {
     ) -> Result<ImportReport> {
         super::require_admin(actor)?;
         let started = Instant::now();
-        let mut report = ImportReport::default();
+        // An import left by a dead process holds the one slot: finish it first.
+        self.clean_abandoned_imports().await?;
+        let claim = self.store.begin_import(self.now()).await?;
+        let import = claim.id();
         tracing::info!(
+            import,
             update = opts.update,
             skip_bad = opts.skip_bad,
             "account import started"
         );
+        let mut report = ImportReport::default();
+        let ran = self
+            .run_import(actor, import, input, size, opts, progress, bad, &mut report)
+            .await;
+        match ran {
+            Ok(Ran::Finished) => {
+                report.imported = true;
+                #[cfg(any(test, feature = "fault-injection"))]
+                if self.keys.faults().import_crashes_before_sweep() {
+                    claim.abandon().await;
+                    return Err(DeskError::Internal(
+                        "fault injected: the import crashed before its sweep".into(),
+                    ));
+                }
+                let swept = self
+                    .sweep_import(import, &mut |held| report.wrote(held))
+                    .await;
+                report.seconds = started.elapsed().as_secs_f64();
+                if let Err(e) = swept {
+                    // The import is in the desk; what is left to sweep is invisible already.
+                    tracing::warn!(
+                        import,
+                        error = %e,
+                        "the import is done but its sweep stopped; the next start of privdesk finishes it"
+                    );
+                }
+                claim.release().await;
+                tracing::info!(
+                    import,
+                    lines = report.lines,
+                    inserted = report.inserted,
+                    replaced = report.replaced,
+                    skipped = report.bad,
+                    transactions = report.transactions,
+                    write_seconds = report.write_seconds,
+                    longest_write_seconds = report.longest_write_seconds,
+                    "account import done"
+                );
+                Ok(report)
+            }
+            Ok(Ran::Refused) => {
+                self.undo_import(import, claim).await;
+                report.seconds = started.elapsed().as_secs_f64();
+                tracing::info!(
+                    import,
+                    lines = report.lines,
+                    bad = report.bad,
+                    "account import refused: bad lines"
+                );
+                Ok(report)
+            }
+            #[cfg(any(test, feature = "fault-injection"))]
+            Ok(Ran::Crashed(batches)) => {
+                claim.abandon().await;
+                Err(DeskError::Internal(format!(
+                    "fault injected: the import crashed after {batches} batches"
+                )))
+            }
+            Err(e) => {
+                tracing::warn!(import, error = %e, "account import failed; removing what it wrote");
+                let removed = self.undo_import(import, claim).await;
+                Err(DeskError::ImportFailed {
+                    cause: Box::new(e),
+                    note: if removed {
+                        " (fix the cause and run it again)"
+                    } else {
+                        " (what it wrote is removed at the next start of privdesk; fix the cause and run it again)"
+                    },
+                })
+            }
+        }
+    }
+
+    /// Passes 1 to 3 (see the module documentation) under the import's claim.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_import(
+        &self,
+        actor: &Actor,
+        import: i64,
+        mut input: Input,
+        size: Option<u64>,
+        opts: ImportOptions,
+        progress: &dyn Progress,
+        bad: &mut (dyn FnMut(&BadLine) + Send),
+        report: &mut ImportReport,
+    ) -> Result<Ran> {
         let mut checked = spool::Spool::create("checked")?;
         let mut claims = Claims {
             seen: HashMap::new(),
@@ -378,141 +523,205 @@ impl Desk {
                 .outcome(Outcome::Refused)
                 .detail(format!("lines={} bad={}", report.lines, report.bad));
             self.commit(vec![], audit).await?;
-            tracing::info!(
-                lines = report.lines,
-                bad = report.bad,
-                "account import refused: bad lines"
-            );
-            report.seconds = started.elapsed().as_secs_f64();
-            return Ok(report);
+            return Ok(Ran::Refused);
         }
         while let Some(done) = pending.next().await {
             let (c, n) = done?;
             report.passphrases += n;
             spool_one(&mut checked, &c)?;
         }
-        let mut created = vec![];
-        let result = self
-            .seal_and_write(actor, &mut checked, &mut report, &mut created, progress)
-            .await;
-        if let Err(e) = result {
-            // Nothing was written: the keys made for the accounts protect nothing.
-            for id in &created {
-                let _ = self.keys.destroy(*id).await;
-            }
-            tracing::warn!(
-                keys = created.len(),
-                "account import failed; nothing was written"
-            );
-            return Err(e);
-        }
-        report.imported = true;
-        report.seconds = started.elapsed().as_secs_f64();
-        tracing::info!(
-            lines = report.lines,
-            inserted = report.inserted,
-            replaced = report.replaced,
-            skipped = report.bad,
-            write_seconds = report.write_seconds,
-            "account import done"
-        );
-        Ok(report)
+        self.write_batches(actor, import, &mut checked, opts, report, progress)
+            .await
     }
 
-    /// Passes 2 and 3: seal every checked record into the second spool, then write it all in
-    /// one transaction with the audit record.
-    async fn seal_and_write(
+    /// Passes 2 and 3: seal and write the checked records in batches, then the final step.
+    async fn write_batches(
         &self,
         actor: &Actor,
+        import: i64,
         checked: &mut spool::Spool,
+        opts: ImportOptions,
         report: &mut ImportReport,
-        created: &mut Vec<AccountId>,
         progress: &dyn Progress,
-    ) -> Result<()> {
-        let mut sealed = spool::Spool::create("sealed")?;
-        progress.stage("sealing", checked.len());
-        {
-            let mut reader = checked.reader()?;
-            loop {
-                let mut batch: Vec<Checked> = Vec::with_capacity(BATCH);
-                while batch.len() < BATCH {
-                    let Some(bytes) = reader.next_record()? else {
-                        break;
-                    };
-                    let c: Checked = serde_json::from_slice(&bytes).map_err(|_| {
-                        DeskError::Internal("the import's temporary file is damaged".into())
-                    })?;
-                    batch.push(c);
-                }
-                if batch.is_empty() {
+    ) -> Result<Ran> {
+        let max = usize::try_from(if opts.batch_size == 0 {
+            DEFAULT_BATCH
+        } else {
+            opts.batch_size
+        })
+        .unwrap_or(usize::MAX);
+        let mut size = max;
+        progress.stage("sealing, writing", checked.len());
+        let mut reader = checked.reader()?;
+        let mut batches = 0_u64;
+        loop {
+            let mut batch: Vec<Checked> = Vec::with_capacity(size);
+            while batch.len() < size {
+                let Some(bytes) = reader.next_record()? else {
                     break;
+                };
+                let c: Checked = serde_json::from_slice(&bytes).map_err(|_| {
+                    DeskError::Internal("the import's temporary file is damaged".into())
+                })?;
+                batch.push(c);
+            }
+            if batch.is_empty() {
+                break;
+            }
+            let (news, olds): (Vec<&Checked>, Vec<&Checked>) =
+                batch.iter().partition(|c| c.replace.is_none());
+            let inputs: Vec<AccountInput> = news.iter().map(|c| input_of(&c.record)).collect();
+            let rows = self.seal_import_accounts(import, &inputs).await?;
+            let replacing: Vec<(AccountId, AccountInput)> = olds
+                .iter()
+                .map(|c| {
+                    (
+                        AccountId(c.replace.unwrap_or_default()),
+                        input_of(&c.record),
+                    )
+                })
+                .collect();
+            let replacements = self.seal_replacements(&replacing).await?;
+            let held = self
+                .store
+                .write_import_batch(import, &rows, &replacements)
+                .await?;
+            report.wrote(held);
+            size = next_batch(size, max, held);
+            report.inserted += rows.len() as u64;
+            report.replaced += replacements.len() as u64;
+            progress.advance(batch.len() as u64);
+            batches += 1;
+            #[cfg(any(test, feature = "fault-injection"))]
+            {
+                if let Some(pause) = self.keys.faults().import_pause_at(batches) {
+                    pause.pause().await;
                 }
-                let (news, olds): (Vec<&Checked>, Vec<&Checked>) =
-                    batch.iter().partition(|c| c.replace.is_none());
-                let inputs: Vec<AccountInput> = news.iter().map(|c| input_of(&c.record)).collect();
-                let rows = self.seal_accounts(&inputs).await?;
-                created.extend(rows.iter().map(|a| a.id));
-                for a in &rows {
-                    sealed.push(&spool::encode_account(a, false))?;
+                if self.keys.faults().import_crashes_at(batches) {
+                    return Ok(Ran::Crashed(batches));
                 }
-                let replacing: Vec<(AccountId, AccountInput)> = olds
-                    .iter()
-                    .map(|c| {
-                        (
-                            AccountId(c.replace.unwrap_or_default()),
-                            input_of(&c.record),
-                        )
-                    })
-                    .collect();
-                for a in &self.seal_replacements(&replacing).await? {
-                    sealed.push(&spool::encode_account(a, true))?;
-                }
-                report.inserted += rows.len() as u64;
-                report.replaced += replacing.len() as u64;
-                progress.advance(batch.len() as u64);
             }
         }
-        progress.stage("writing", sealed.len());
+        tracing::debug!(import, batches, "import batches written");
         let audit = self.audit(actor, "account.import").detail(format!(
             "lines={} inserted={} replaced={} skipped={} passphrases={}",
             report.lines, report.inserted, report.replaced, report.bad, report.passphrases
         ));
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        let write_started = Instant::now();
-        let feed = async {
-            let mut reader = sealed.reader()?;
-            loop {
-                let mut chunk = Vec::with_capacity(BATCH);
-                while chunk.len() < BATCH {
-                    let Some(bytes) = reader.next_record()? else {
-                        break;
-                    };
-                    let (a, replace) = spool::decode_account(&bytes)?;
-                    chunk.push(if replace {
-                        Mutation::ReplaceAccount(Box::new(a))
-                    } else {
-                        Mutation::InsertAccount(Box::new(a))
-                    });
-                }
-                if chunk.is_empty() {
-                    break;
-                }
-                let n = chunk.len() as u64;
-                if tx.send(BulkChunk::Mutations(chunk)).await.is_err() {
-                    // The writer stopped; its error tells why.
-                    return Ok(());
-                }
-                progress.advance(n);
-            }
-            let _ = tx.send(BulkChunk::Commit).await;
-            Ok::<(), DeskError>(())
-        };
-        let (written, fed) = tokio::join!(self.store.commit_stream(rx, vec![audit]), feed);
-        report.write_seconds = write_started.elapsed().as_secs_f64();
-        fed?;
-        written?;
-        Ok(())
+        let held = self
+            .store
+            .finish_import(
+                import,
+                ImportCounts {
+                    inserted: report.inserted,
+                    replaced: report.replaced,
+                },
+                vec![audit],
+            )
+            .await?;
+        report.wrote(held);
+        Ok(Ran::Finished)
     }
+
+    /// Removes what an import wrote and the keys it made, then lets go of it. False when
+    /// that failed, leaving it to the next start (the failure is logged).
+    async fn undo_import(&self, import: i64, claim: ImportClaim) -> bool {
+        let done = self.discard_import(import).await;
+        claim.release().await;
+        match done {
+            Ok(removed) => {
+                if removed > 0 {
+                    tracing::info!(import, removed, "removed what the import had written");
+                }
+                true
+            }
+            Err(e) => {
+                tracing::warn!(
+                    import,
+                    error = %e,
+                    "could not remove what the import had written; the next start removes it"
+                );
+                false
+            }
+        }
+    }
+
+    /// Discards an import: its rows (a batch at a time), then the keys of the account ids it
+    /// reserved, then its bookkeeping. Returns how many accounts were removed.
+    async fn discard_import(&self, import: i64) -> Result<u64> {
+        let mut removed = 0;
+        let mut size = CLEANUP_BATCH;
+        loop {
+            let (n, held) = self.store.discard_import(import, limit(size)).await?;
+            if n == 0 {
+                break;
+            }
+            removed += n;
+            size = next_batch(size, CLEANUP_BATCH, held);
+        }
+        let ranges = self.store.import_ranges(import).await?;
+        let keys = self.keys.destroy_ranges(&ranges).await?;
+        self.store.forget_import(import).await?;
+        tracing::debug!(import, removed, keys, "import discarded");
+        Ok(removed)
+    }
+
+    /// Sweeps a finished import: the marks of its new accounts and the rows its replacements
+    /// superseded, a batch at a time; `wrote` hears how long each transaction held the lock.
+    async fn sweep_import(
+        &self,
+        import: i64,
+        wrote: &mut (dyn FnMut(std::time::Duration) + Send),
+    ) -> Result<()> {
+        let mut size = CLEANUP_BATCH;
+        loop {
+            let (done, held) = self.store.sweep_import(import, limit(size)).await?;
+            wrote(held);
+            if done {
+                return Ok(());
+            }
+            size = next_batch(size, CLEANUP_BATCH, held);
+        }
+    }
+
+    /// Finishes the imports whose process died (run at every start, like
+    /// [`Desk::destroy_doomed_keys`]): one that had not committed is removed with the keys
+    /// it made; one that had is swept. Returns how many there were.
+    pub async fn clean_abandoned_imports(&self) -> Result<usize> {
+        let found = self.store.abandoned_imports().await?;
+        let n = found.len();
+        for (claim, stage) in found {
+            let import = claim.id();
+            let done = match stage {
+                ImportStage::Sweeping => self.sweep_import(import, &mut |_| {}).await,
+                ImportStage::Writing | ImportStage::Discarding => {
+                    self.discard_import(import).await.map(|_| ())
+                }
+            };
+            claim.release().await;
+            done?;
+            tracing::info!(
+                import,
+                stage = stage.as_str(),
+                "finished an import whose process had stopped"
+            );
+        }
+        Ok(n)
+    }
+}
+
+/// The size of the next batch, after one of `size` held the write lock for `held`.
+fn next_batch(size: usize, max: usize, held: std::time::Duration) -> usize {
+    if held > TARGET_HOLD {
+        (size / 2).max(MIN_BATCH.min(max))
+    } else if held < TARGET_HOLD / 3 {
+        size.saturating_mul(2).min(max)
+    } else {
+        size
+    }
+}
+
+fn limit(size: usize) -> u32 {
+    u32::try_from(size).unwrap_or(u32::MAX)
 }
 
 fn personal(v: Option<&String>) -> Option<Personal<String>> {
@@ -546,5 +755,25 @@ fn input_of(r: &validate::Record) -> AccountInput {
         flags: AccountFlags::default(),
         login_history: vec![],
         sessions: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn batches_shrink_when_slow_and_grow_back_when_fast() {
+        let ms = Duration::from_millis;
+        assert_eq!(next_batch(1_000, 1_000, ms(400)), 500);
+        assert_eq!(next_batch(500, 1_000, ms(200)), 500);
+        assert_eq!(next_batch(150, 1_000, ms(900)), MIN_BATCH);
+        assert_eq!(next_batch(MIN_BATCH, 1_000, ms(900)), MIN_BATCH);
+        assert_eq!(next_batch(500, 1_000, ms(20)), 1_000);
+        assert_eq!(next_batch(1_000, 1_000, ms(20)), 1_000);
+        // A batch size below the smallest adjustment stays as given.
+        assert_eq!(next_batch(10, 10, ms(900)), 10);
+        assert_eq!(next_batch(10, 10, ms(1)), 10);
     }
 }

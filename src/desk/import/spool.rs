@@ -3,17 +3,13 @@
 //! key, and its bytes are unreadable on disk while it exists.
 //!
 //! Records are length-prefixed XChaCha20-Poly1305 blobs whose associated data binds their
-//! position, so they cannot be reordered, dropped from the middle or replayed. Also here:
-//! a compact binary form of a sealed account row (`NewAccount`: ciphertexts and keyed
-//! hashes only) for the second spool.
+//! position, so they cannot be reordered, dropped from the middle or replayed.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read as _, Write as _};
 use std::path::PathBuf;
 
 use crate::crypto::{Aad, DataKey};
-use crate::domain::account::{AccountFlags, AccountId, AccountKind, ContactId};
-use crate::store::{IndexKindTag, NewAccount, NewContact};
 
 use super::super::{DeskError, Result};
 
@@ -141,187 +137,6 @@ impl SpoolReader<'_> {
     }
 }
 
-// --- A sealed account row, as bytes -------------------------------------------------------
-
-struct Enc(Vec<u8>);
-
-impl Enc {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn i64(&mut self, v: i64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn len(&mut self, n: usize) {
-        self.0
-            .extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.len(b.len());
-        self.0.extend_from_slice(b);
-    }
-    fn opt(&mut self, b: Option<&Vec<u8>>) {
-        match b {
-            Some(b) => {
-                self.u8(1);
-                self.bytes(b);
-            }
-            None => self.u8(0),
-        }
-    }
-}
-
-struct Dec<'a> {
-    buf: &'a [u8],
-}
-
-fn damaged() -> DeskError {
-    DeskError::Internal("the import's temporary file is damaged".into())
-}
-
-impl Dec<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8]> {
-        if self.buf.len() < n {
-            return Err(damaged());
-        }
-        let (a, b) = self.buf.split_at(n);
-        self.buf = b;
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8> {
-        Ok(self.take(1)?[0])
-    }
-    fn i64(&mut self) -> Result<i64> {
-        let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| damaged())?;
-        Ok(i64::from_le_bytes(b))
-    }
-    fn len(&mut self) -> Result<usize> {
-        let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| damaged())?;
-        Ok(u32::from_le_bytes(b) as usize)
-    }
-    fn bytes(&mut self) -> Result<Vec<u8>> {
-        let n = self.len()?;
-        Ok(self.take(n)?.to_vec())
-    }
-    fn opt(&mut self) -> Result<Option<Vec<u8>>> {
-        match self.u8()? {
-            0 => Ok(None),
-            _ => Ok(Some(self.bytes()?)),
-        }
-    }
-}
-
-const TAGS: [IndexKindTag; 6] = [
-    IndexKindTag::Email,
-    IndexKindTag::Phone,
-    IndexKindTag::TaxId,
-    IndexKindTag::ExternalId,
-    IndexKindTag::ContactEmail,
-    IndexKindTag::ContactPhone,
-];
-
-/// Encodes a sealed account (`replace`: for `Mutation::ReplaceAccount`). Login history and
-/// sessions are not part of an import.
-pub fn encode_account(a: &NewAccount, replace: bool) -> Vec<u8> {
-    let mut e = Enc(Vec::with_capacity(1024));
-    e.u8(u8::from(replace));
-    e.i64(a.id.0);
-    e.u8(u8::from(a.kind == AccountKind::LegalEntity));
-    e.u8(u8::from(a.flags.locked) | (u8::from(a.flags.blocked) << 1));
-    for f in [&a.name, &a.email, &a.phone, &a.postal_address, &a.tax_id] {
-        e.opt(f.as_ref());
-    }
-    e.len(a.indexes.len());
-    for (tag, hash) in &a.indexes {
-        e.u8(u8::try_from(TAGS.iter().position(|t| t == tag).unwrap_or(0)).unwrap_or(0));
-        e.bytes(hash);
-    }
-    e.len(a.tokens.len());
-    for t in &a.tokens {
-        e.bytes(t.as_bytes());
-    }
-    e.len(a.admin_logins.len());
-    for (id, ct) in &a.admin_logins {
-        e.i64(*id);
-        e.bytes(ct);
-    }
-    e.len(a.contacts.len());
-    for c in &a.contacts {
-        e.i64(c.id.0);
-        for f in [&c.name, &c.email, &c.phone, &c.passphrase] {
-            e.opt(f.as_ref());
-        }
-        e.u8(u8::from(c.has_email) | (u8::from(c.has_phone) << 1));
-    }
-    e.0
-}
-
-/// Decodes what [`encode_account`] wrote: the account and whether it replaces one.
-pub fn decode_account(buf: &[u8]) -> Result<(NewAccount, bool)> {
-    let mut d = Dec { buf };
-    let replace = d.u8()? == 1;
-    let id = AccountId(d.i64()?);
-    let kind = if d.u8()? == 1 {
-        AccountKind::LegalEntity
-    } else {
-        AccountKind::Individual
-    };
-    let flags = d.u8()?;
-    let (name, email, phone, postal_address, tax_id) =
-        (d.opt()?, d.opt()?, d.opt()?, d.opt()?, d.opt()?);
-    let mut indexes = vec![];
-    for _ in 0..d.len()? {
-        let tag = *TAGS.get(usize::from(d.u8()?)).ok_or_else(damaged)?;
-        indexes.push((tag, d.bytes()?));
-    }
-    let mut tokens = vec![];
-    for _ in 0..d.len()? {
-        tokens.push(String::from_utf8(d.bytes()?).map_err(|_| damaged())?);
-    }
-    let mut admin_logins = vec![];
-    for _ in 0..d.len()? {
-        admin_logins.push((d.i64()?, d.bytes()?));
-    }
-    let mut contacts = vec![];
-    for _ in 0..d.len()? {
-        let cid = ContactId(d.i64()?);
-        let (name, email, phone, passphrase) = (d.opt()?, d.opt()?, d.opt()?, d.opt()?);
-        let has = d.u8()?;
-        contacts.push(NewContact {
-            id: cid,
-            name,
-            email,
-            phone,
-            passphrase,
-            has_email: has & 1 != 0,
-            has_phone: has & 2 != 0,
-        });
-    }
-    Ok((
-        NewAccount {
-            id,
-            kind,
-            flags: AccountFlags {
-                locked: flags & 1 != 0,
-                blocked: flags & 2 != 0,
-                erased: false,
-            },
-            name,
-            email,
-            phone,
-            postal_address,
-            tax_id,
-            indexes,
-            tokens,
-            admin_logins,
-            contacts,
-            login_history: vec![],
-            sessions: vec![],
-        },
-        replace,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,37 +160,5 @@ mod tests {
         }
         drop(s);
         assert!(!path.exists());
-    }
-
-    #[test]
-    fn accounts_round_trip() {
-        let a = NewAccount {
-            id: AccountId(7),
-            kind: AccountKind::LegalEntity,
-            flags: AccountFlags::default(),
-            name: Some(vec![1, 2, 3]),
-            email: None,
-            phone: Some(vec![4]),
-            postal_address: None,
-            tax_id: None,
-            indexes: vec![(IndexKindTag::ContactPhone, vec![9; 32])],
-            tokens: vec!["abc".into()],
-            admin_logins: vec![(3, vec![5, 6])],
-            contacts: vec![NewContact {
-                id: ContactId(2),
-                name: Some(vec![7]),
-                email: None,
-                phone: Some(vec![8]),
-                passphrase: None,
-                has_email: false,
-                has_phone: true,
-            }],
-            login_history: vec![],
-            sessions: vec![],
-        };
-        let (b, replace) = decode_account(&encode_account(&a, true)).unwrap();
-        assert!(replace);
-        assert_eq!(format!("{a:?}"), format!("{b:?}"));
-        assert!(decode_account(&[1, 2]).is_err());
     }
 }
