@@ -96,7 +96,11 @@ pub(crate) enum Msg {
     Assignable(Result<Vec<Login>, DeskError>),
     StaffRows(Result<Vec<Staff>, DeskError>),
     StaffChanged(Result<(), DeskError>),
-    Audit(Result<AuditOverview, DeskError>),
+    Audit {
+        /// Whether this load wrote the record of the reading.
+        recorded: bool,
+        result: Result<AuditOverview, DeskError>,
+    },
     SessionValid(Result<bool, DeskError>),
     Revealed {
         id: RequestId,
@@ -107,6 +111,8 @@ pub(crate) enum Msg {
     Notices(Result<Vec<Notice>, DeskError>),
     Access {
         account: AccountId,
+        /// Whether this load wrote the record of the reading.
+        recorded: bool,
         result: Result<Vec<AuditRecord>, DeskError>,
     },
     TaskFailed,
@@ -680,22 +686,26 @@ pub(crate) fn load_audit(tasks: &mut Tasks, actor: &Actor, h: &mut super::state:
     let a = actor.clone();
     if let Some((account, _)) = &h.access {
         let account = *account;
+        // Recorded until a load that wrote its record succeeds (fail closed: a refresh
+        // racing the first load records again rather than showing without a record).
         let record = !h.access_recorded;
-        h.access_recorded = true;
         tasks.spawn(move |d| async move {
             Msg::Access {
                 account,
+                recorded: record,
                 result: d.access_report(&a, account, record).await,
             }
         });
         return;
     }
     let record = !h.recorded;
-    h.recorded = true;
     let filter = h.filter.clone();
-    tasks.spawn(
-        move |d| async move { Msg::Audit(d.audit_overview(&a, &filter, 500, record).await) },
-    );
+    tasks.spawn(move |d| async move {
+        Msg::Audit {
+            recorded: record,
+            result: d.audit_overview(&a, &filter, 500, record).await,
+        }
+    });
 }
 
 /// Checks a password off the UI (login and unlock).

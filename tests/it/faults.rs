@@ -451,3 +451,47 @@ async fn the_screen_locks_when_idle_and_unlocks_with_the_password() {
     assert!(!ui.text().contains("Screen locked"), "{}", ui.text());
     td.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_report_whose_record_failed_is_recorded_when_it_shows() {
+    let td = TestDesk::new(Backend::Sqlite).await;
+    let (_, actor) = td.staff("anna", Role::Agent).await;
+    let (auditor, _) = td.staff("alla", Role::Auditor).await;
+    let (account, _) = account_and_reset(&td, &actor).await;
+    let down = Arc::new(AtomicBool::new(false));
+    let faulty: DynStore = Arc::new(Faulty {
+        inner: td.desk.store().clone(),
+        down: down.clone(),
+    });
+    let desk = Arc::new(Desk::new(
+        faulty,
+        td.desk.keys().clone(),
+        td.desk.rules().clone(),
+        td.clock.clone(),
+    ));
+    let mut ui = Ui::signed_in(desk, auditor, Some(Lang::En), 100, 30).await;
+    down.store(true, Ordering::SeqCst);
+    ui.press(key('a')).await;
+    ui.press(privdesk::tui::Input::Paste(account.to_string()))
+        .await;
+    ui.press(code(KeyCode::Enter)).await;
+    assert!(ui.app.banner().is_some(), "{}", ui.text());
+    // Back: the retry shows the report, and records that it did.
+    down.store(false, Ordering::SeqCst);
+    wait_for(&mut ui, "the report", |ui| {
+        ui.text()
+            .contains(&format!("Access to the personal data of {account}"))
+    })
+    .await;
+    let records = td
+        .desk
+        .store()
+        .audit_count(&privdesk::store::AuditFilter {
+            action: Some("audit.access_report".to_owned()),
+            ..privdesk::store::AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(records, 1);
+    td.finish().await;
+}

@@ -193,7 +193,7 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
             }
             Err(e) => app.note_failure(&e),
         },
-        Msg::Audit(r) => match r {
+        Msg::Audit { recorded, result } => match result {
             Ok(o) => {
                 app.note_success();
                 if let Stage::Work(w) = &mut app.stage
@@ -202,6 +202,7 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
                     h.selected = h.selected.min(o.records.len().saturating_sub(1));
                     h.overview = Some(o);
                     h.loading = false;
+                    h.recorded |= recorded;
                 }
             }
             Err(e) => app.note_failure(&e),
@@ -252,7 +253,11 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
             }
             Err(e) => app.note_failure(&e),
         },
-        Msg::Access { account, result } => match result {
+        Msg::Access {
+            account,
+            recorded,
+            result,
+        } => match result {
             Ok(records) => {
                 app.note_success();
                 if let Stage::Work(w) = &mut app.stage {
@@ -261,6 +266,7 @@ pub(crate) fn message(app: &mut App, msg: Msg) {
                         && h.access.as_ref().is_some_and(|(a, _)| *a == account)
                     {
                         h.access = Some((account, records));
+                        h.access_recorded |= recorded;
                         h.loading = false;
                     }
                 }
