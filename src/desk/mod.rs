@@ -122,6 +122,13 @@ pub enum DeskError {
         cause: Box<DeskError>,
         note: &'static str,
     },
+    /// The import's final step committed, but its answer did not arrive (a connection lost
+    /// at that moment): the accounts are in the desk.
+    #[error(
+        "the import finished (its accounts are in the desk), but the connection failed as it ended: {cause}; \
+         what it replaced is tidied at the next start of privdesk"
+    )]
+    ImportFinishedUnconfirmed { cause: Box<DeskError> },
 }
 
 impl DeskError {
@@ -229,7 +236,11 @@ impl Desk {
             Arc::new(SystemClock),
         );
         desk.destroy_doomed_keys().await?;
-        desk.clean_abandoned_imports().await?;
+        // What an interrupted import wrote is invisible; failing to clean it up now must not
+        // keep the desk from starting (the next start, or the next import, tries again).
+        if let Err(e) = desk.clean_abandoned_imports().await {
+            tracing::warn!(error = %e, "an interrupted import could not be cleaned up at start");
+        }
         Ok(desk)
     }
 
@@ -509,7 +520,11 @@ impl Desk {
             }
         };
         desk.destroy_doomed_keys().await?;
-        desk.clean_abandoned_imports().await?;
+        // What an interrupted import wrote is invisible; failing to clean it up now must not
+        // keep the desk from starting (the next start, or the next import, tries again).
+        if let Err(e) = desk.clean_abandoned_imports().await {
+            tracing::warn!(error = %e, "an interrupted import could not be cleaned up at start");
+        }
         Ok(InitReport {
             key_file_created,
             key_source,

@@ -85,6 +85,13 @@ async fn bulk_insert_accounts(
 /// `import_replacements`, and its new indexes, tokens, admin logins and contacts go in the
 /// import's own generation, beside the current ones, until the final step switches over.
 async fn bulk_stage_replacements(tx: &mut Tx, import: i64, accounts: &[NewAccount]) -> Result<()> {
+    // Login history and sessions have no generation: staged, they would show before the
+    // import's final step and survive its discarding. An import never carries them.
+    if accounts.iter().any(|a| !a.login_history.is_empty() || !a.sessions.is_empty()) {
+        return Err(StoreError::Conflict(
+            "an import's replacement of an account cannot carry login history or sessions".to_owned(),
+        ));
+    }
     insert_chunked(
         tx,
         "INSERT INTO import_replacements (import_id, account_id, kind, name_ct, email_ct, phone_ct, postal_ct, \

@@ -74,7 +74,7 @@ impl DbStore {
             .await
             .ok()
             .flatten();
-        let since = since.and_then(|t| ts(t).ok()).map(|t| format!(" (since {t})")).unwrap_or_default();
+        let since = since.and_then(|t| ts(t).ok()).map(|t| format!(" (since {} UTC)", t.strftime("%Y-%m-%d %H:%M"))).unwrap_or_default();
         StoreError::Conflict(format!(
             "another import is running{since}; one import runs at a time: wait for it to end, then run \
              this one again"

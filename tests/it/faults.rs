@@ -23,6 +23,8 @@ use crate::tui::{Ui, code, key};
 struct Faulty {
     inner: DynStore,
     down: Arc<AtomicBool>,
+    /// The import's final step commits, but its answer is lost (a connection dropped).
+    lose_finish: Arc<AtomicBool>,
 }
 
 macro_rules! pass {
@@ -178,7 +180,13 @@ impl Store for Faulty {
         counts: ImportCounts,
         audit: Vec<AuditDraft>,
     ) -> Result<Duration> {
-        pass!(self, self.inner.finish_import(import, counts, audit))
+        let done = pass!(self, self.inner.finish_import(import, counts, audit))?;
+        if self.lose_finish.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "injected fault: the answer was lost".into(),
+            ));
+        }
+        Ok(done)
     }
     async fn sweep_import(&self, import: i64, limit: u32) -> Result<(bool, Duration)> {
         pass!(self, self.inner.sweep_import(import, limit))
@@ -226,6 +234,7 @@ async fn an_unreachable_store_raises_a_banner_loses_nothing_and_recovers() {
     let faulty: DynStore = Arc::new(Faulty {
         inner: td.desk.store().clone(),
         down: down.clone(),
+        lose_finish: Arc::default(),
     });
     let desk = Arc::new(Desk::new(
         faulty,
@@ -462,6 +471,7 @@ async fn an_access_report_whose_record_failed_is_recorded_when_it_shows() {
     let faulty: DynStore = Arc::new(Faulty {
         inner: td.desk.store().clone(),
         down: down.clone(),
+        lose_finish: Arc::default(),
     });
     let desk = Arc::new(Desk::new(
         faulty,
@@ -493,5 +503,42 @@ async fn an_access_report_whose_record_failed_is_recorded_when_it_shows() {
         .await
         .unwrap();
     assert_eq!(records, 1);
+    td.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_whose_final_answer_was_lost_says_it_finished() {
+    let td = TestDesk::new(Backend::Sqlite).await;
+    let faulty: DynStore = Arc::new(Faulty {
+        inner: td.desk.store().clone(),
+        down: Arc::default(),
+        lose_finish: Arc::new(AtomicBool::new(true)),
+    });
+    let desk = Desk::new(
+        faulty,
+        td.desk.keys().clone(),
+        td.desk.rules().clone(),
+        td.clock.clone(),
+    );
+    let text = crate::import::readme_example();
+    let err = desk
+        .import_accounts(
+            &td.shell(),
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            Some(text.len() as u64),
+            privdesk::desk::import::ImportOptions::default(),
+            &privdesk::desk::demo::NoProgress,
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("the import finished (its accounts are in the desk)"),
+        "{message}"
+    );
+    assert!(!message.contains("nothing of it was imported"), "{message}");
+    // And so it is: the accounts are there.
+    assert!(td.desk.store().account_count().await.unwrap().total > 0);
     td.finish().await;
 }

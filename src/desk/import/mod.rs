@@ -76,6 +76,16 @@ use super::{Desk, DeskError, Result};
 
 pub use validate::{ACCOUNT_FIELDS, CONTACT_FIELDS, Problem};
 
+/// What undoing a failed import came to.
+enum Undone {
+    /// Everything it wrote is gone.
+    Removed,
+    /// Not now: the next start removes it.
+    Later,
+    /// Its final step had committed after all: it is kept.
+    Finished,
+}
+
 /// A line longer than this is refused without being parsed.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 /// Accounts sealed and written per transaction at most, unless `ImportOptions::batch_size`
@@ -433,14 +443,18 @@ impl Desk {
             }
             Err(e) => {
                 tracing::warn!(import, error = %e, "account import failed; removing what it wrote");
-                let removed = self.undo_import(import, claim).await;
+                let note = match self.undo_import(import, claim).await {
+                    Undone::Removed => " (fix the cause and run it again)",
+                    Undone::Later => {
+                        " (what it wrote is removed at the next start of privdesk; fix the cause and run it again)"
+                    }
+                    Undone::Finished => {
+                        return Err(DeskError::ImportFinishedUnconfirmed { cause: Box::new(e) });
+                    }
+                };
                 Err(DeskError::ImportFailed {
                     cause: Box::new(e),
-                    note: if removed {
-                        " (fix the cause and run it again)"
-                    } else {
-                        " (what it wrote is removed at the next start of privdesk; fix the cause and run it again)"
-                    },
+                    note,
                 })
             }
         }
@@ -624,7 +638,8 @@ impl Desk {
 
     /// Removes what an import wrote and the keys it made, then lets go of it. False when
     /// that failed, leaving it to the next start (the failure is logged).
-    async fn undo_import(&self, import: i64, claim: ImportClaim) -> bool {
+    /// Undoes a failed import; says what became of what it wrote.
+    async fn undo_import(&self, import: i64, claim: ImportClaim) -> Undone {
         let done = self.discard_import(import).await;
         claim.release().await;
         match done {
@@ -632,15 +647,25 @@ impl Desk {
                 if removed > 0 {
                     tracing::info!(import, removed, "removed what the import had written");
                 }
-                true
+                Undone::Removed
             }
             Err(e) => {
+                // Refused because the final step had committed after all?
+                let finished = self.store.abandoned_imports().await.is_ok_and(|found| {
+                    found
+                        .iter()
+                        .any(|(c, stage)| c.id() == import && *stage == ImportStage::Sweeping)
+                });
+                if finished {
+                    tracing::warn!(import, "the import's final step had committed; it is kept");
+                    return Undone::Finished;
+                }
                 tracing::warn!(
                     import,
                     error = %e,
                     "could not remove what the import had written; the next start removes it"
                 );
-                false
+                Undone::Later
             }
         }
     }
