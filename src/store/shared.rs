@@ -1149,17 +1149,23 @@ impl crate::store::Store for DbStore {
         if tokens.is_empty() {
             return Ok(vec![]);
         }
+        // The words are matched per account and generation first, then each match checked
+        // for visibility by primary key in account order, so the LIMIT stops early (joining
+        // first made PostgreSQL hash the whole accounts table for a common word).
         let mut q = sqlx::QueryBuilder::<Db>::new(
-            concat!("SELECT t.account_id FROM account_tokens t JOIN accounts a ON a.id = t.account_id \
-             AND t.gen = a.gen AND ", visible!("a."), " WHERE t.token IN ("),
+            "SELECT c.account_id FROM (SELECT t.account_id, t.gen FROM account_tokens t WHERE t.token IN (",
         );
         let mut sep = q.separated(", ");
         for t in tokens {
             sep.push_bind(t.clone());
         }
-        q.push(") GROUP BY t.account_id HAVING count(*) = ")
+        q.push(") GROUP BY t.account_id, t.gen HAVING count(*) = ")
             .push_bind(i64::try_from(tokens.len()).unwrap_or(i64::MAX))
-            .push(" ORDER BY t.account_id LIMIT ")
+            .push(concat!(
+                ") c JOIN accounts a ON a.id = c.account_id AND a.gen = c.gen AND ",
+                visible!("a."),
+                " ORDER BY c.account_id LIMIT "
+            ))
             .push_bind(i64::from(limit));
         let ids: Vec<i64> = q.build_query_scalar().fetch_all(self.reader()).await?;
         Ok(ids.into_iter().map(AccountId).collect())
