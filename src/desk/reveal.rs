@@ -14,7 +14,9 @@ use crate::domain::request::{RequestId, RequestKind};
 use crate::domain::staff::{Actor, Role};
 use crate::domain::view::{FieldView, Viewer};
 use crate::store::audit::Outcome;
-use crate::store::{AccountRow, AuditFilter, Mutation, NewNotice, RequestRow};
+use crate::store::{
+    AccountRow, AuditFilter, LimitGuard, Mutation, NewNotice, RequestRow, StoreError,
+};
 
 use zeroize::Zeroizing;
 
@@ -234,16 +236,23 @@ impl Desk {
                 ..AuditFilter::default()
             })
             .await?;
+        let over_limit = |label: String| NewNotice {
+            at: self.now(),
+            kind: "reveal_limit".to_owned(),
+            staff: Some(label),
+            request: Some(id),
+            detail: format!("limit={}/h", self.rules.limits.reveals_per_hour),
+        };
         if done >= u64::from(self.rules.limits.reveals_per_hour) {
-            let notice = NewNotice {
-                at: self.now(),
-                kind: "reveal_limit".to_owned(),
-                staff: Some(label),
-                request: Some(id),
-                detail: format!("limit={}/h", self.rules.limits.reveals_per_hour),
-            };
             return Err(self
-                .refuse(actor, &r, REVEAL, target, "rate_limited", Some(notice))
+                .refuse(
+                    actor,
+                    &r,
+                    REVEAL,
+                    target,
+                    "rate_limited",
+                    Some(over_limit(label)),
+                )
                 .await?);
         }
         let Some((blob, table, column, row)) = self.sealed(&r, &a, target).await? else {
@@ -257,7 +266,31 @@ impl Desk {
             .target(target.audit_name())
             .field_names(&[target.field()])
             .purpose(purpose);
-        self.commit(vec![], audit).await?;
+        // Counted again inside the record's transaction: a reveal in another session at
+        // the same moment cannot take the last one allowed as well.
+        let guard = Mutation::Guard(LimitGuard {
+            key: format!("reveal:{label}"),
+            action: REVEAL.to_owned(),
+            actor: Some(label.clone()),
+            request: None,
+            since: Some(since),
+            max: u64::from(self.rules.limits.reveals_per_hour),
+        });
+        match self.commit(vec![guard], audit).await {
+            Err(DeskError::Store(StoreError::LimitReached { .. })) => {
+                return Err(self
+                    .refuse(
+                        actor,
+                        &r,
+                        REVEAL,
+                        target,
+                        "rate_limited",
+                        Some(over_limit(label)),
+                    )
+                    .await?);
+            }
+            other => other?,
+        };
         let key = self.keys.data_key(r.account).await?;
         let value = Keyring::open_value(&key, r.account, table, column, row, &blob)?;
         Viewer::new(role, ctx)
@@ -296,16 +329,7 @@ impl Desk {
             })
             .await?;
         if attempts >= u64::from(self.rules.limits.checks_per_request) {
-            let notice = NewNotice {
-                at: self.now(),
-                kind: "check_limit".to_owned(),
-                staff: Some(actor.label()),
-                request: Some(id),
-                detail: format!("limit={}", self.rules.limits.checks_per_request),
-            };
-            return Err(self
-                .refuse(actor, &r, CHECK, target, "attempts_exceeded", Some(notice))
-                .await?);
+            return Err(self.checks_exhausted(actor, &r, target).await?);
         }
         let matched = match target {
             Target::Email | Target::ContactEmail(_) => {
@@ -376,8 +400,42 @@ impl Desk {
             .target(target.audit_name())
             .field_names(&[target.field()])
             .detail(if matched { "match" } else { "no_match" });
-        self.commit(vec![], audit).await?;
-        Ok(matched)
+        // Counted again inside the record's transaction, so checks in two sessions at the
+        // same moment cannot both take the last attempt; the outcome is told only once
+        // its record is written.
+        let guard = Mutation::Guard(LimitGuard {
+            key: format!("check:{}", r.id.0),
+            action: CHECK.to_owned(),
+            actor: None,
+            request: Some(r.id),
+            since: None,
+            max: u64::from(self.rules.limits.checks_per_request),
+        });
+        match self.commit(vec![guard], audit).await {
+            Err(DeskError::Store(StoreError::LimitReached { .. })) => {
+                Err(self.checks_exhausted(actor, r, target).await?)
+            }
+            Err(e) => Err(e),
+            Ok(_) => Ok(matched),
+        }
+    }
+
+    /// Refuses a check past the request's limit, telling supervisors.
+    async fn checks_exhausted(
+        &self,
+        actor: &Actor,
+        r: &RequestRow,
+        target: Target,
+    ) -> Result<DeskError> {
+        let notice = NewNotice {
+            at: self.now(),
+            kind: "check_limit".to_owned(),
+            staff: Some(actor.label()),
+            request: Some(r.id),
+            detail: format!("limit={}", self.rules.limits.checks_per_request),
+        };
+        self.refuse(actor, r, CHECK, target, "attempts_exceeded", Some(notice))
+            .await
     }
 
     /// Compares what was typed, normalised as stored values are, with the value stored in

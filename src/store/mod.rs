@@ -55,6 +55,9 @@ pub enum StoreError {
     AuditFailed(String),
     #[error("database error: {0}")]
     Database(String),
+    /// A [`LimitGuard`] found its limit reached inside the transaction: nothing was done.
+    #[error("the limit of {max} was reached; nothing was done")]
+    LimitReached { max: u64 },
 }
 
 impl StoreError {

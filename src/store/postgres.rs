@@ -209,6 +209,15 @@ async fn notify_in_tx(tx: &mut Tx, counter: i64) -> Result<()> {
     Ok(())
 }
 
+/// Serialises transactions on a key until they end (a transaction-scoped advisory lock).
+async fn lock_key(tx: &mut Tx, key: &str) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 async fn lock_import_row(tx: &mut Tx, import: i64) -> Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT state FROM imports WHERE id = $1 FOR UPDATE")

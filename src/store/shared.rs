@@ -656,6 +656,24 @@ async fn apply_mutation(
     touched: &mut Touched,
 ) -> Result<()> {
     match m {
+        Mutation::Guard(g) => {
+            lock_key(tx, &g.key).await?;
+            let mut q = sqlx::QueryBuilder::<Db>::new("SELECT count(*) FROM audit WHERE outcome = 'done' AND action = ");
+            q.push_bind(g.action.clone());
+            if let Some(a) = &g.actor {
+                q.push(" AND actor = ").push_bind(a.clone());
+            }
+            if let Some(r) = g.request {
+                q.push(" AND request_id = ").push_bind(r.0);
+            }
+            if let Some(s) = g.since {
+                q.push(" AND at >= ").push_bind(ms(s));
+            }
+            let n: i64 = q.build_query_scalar().fetch_one(&mut **tx).await?;
+            if to_u64(n) >= g.max {
+                return Err(StoreError::LimitReached { max: g.max });
+            }
+        }
         Mutation::InsertStaff(s) => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO staff (login, display_name, role, lang, password_hash, created_at, demo) \

@@ -252,6 +252,13 @@ async fn notify_in_tx(_tx: &mut Tx, _counter: i64) -> Result<()> {
     Ok(())
 }
 
+/// Serialises transactions on a key until they end: `BEGIN IMMEDIATE` already serialises
+/// every write transaction.
+#[allow(clippy::unused_async)] // the PostgreSQL twin awaits; both are called alike
+async fn lock_key(_tx: &mut Tx, _key: &str) -> Result<()> {
+    Ok(())
+}
+
 /// Locks an import's row and reads its state: `BEGIN IMMEDIATE` already holds the write lock.
 async fn lock_import_row(tx: &mut Tx, import: i64) -> Result<Option<String>> {
     Ok(

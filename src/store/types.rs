@@ -464,8 +464,24 @@ pub struct CommitOutcome {
     pub audit_seqs: Vec<i64>,
 }
 
+/// A limit counted inside the transaction that would exceed it: records of `action` with
+/// outcome `done` by `actor` (or on `request`) since `since`. Concurrent transactions with
+/// the same key are serialised, so two sessions cannot both take the last allowed one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitGuard {
+    pub key: String,
+    pub action: String,
+    pub actor: Option<String>,
+    pub request: Option<RequestId>,
+    pub since: Option<Timestamp>,
+    pub max: u64,
+}
+
 #[derive(Debug)]
 pub enum Mutation {
+    /// Refuses the whole commit ([`super::StoreError::LimitReached`]) when the limit is
+    /// already reached. Put it first.
+    Guard(LimitGuard),
     InsertStaff(NewStaff),
     UpdateStaff {
         id: StaffId,

@@ -558,3 +558,54 @@ both_backends!(
         td.finish().await;
     }
 );
+
+both_backends!(
+    limits_hold_against_sessions_at_the_same_moment,
+    |td: TestDesk| async move {
+        let (_, agent) = td.staff("anna", Role::Agent).await;
+        let a = account(&td, false).await;
+        let reset = file(&td, &agent, a, RequestKind::PasswordReset).await;
+        let desk = limited(&td, 3, 2);
+        let mut tasks = vec![];
+        for _ in 0..8 {
+            let (desk, agent) = (desk.clone(), agent.clone());
+            tasks.push(tokio::spawn(async move {
+                desk.reveal(&agent, reset, Target::Email, Purpose::IdentifyClient)
+                    .await
+                    .is_ok()
+            }));
+        }
+        for _ in 0..6 {
+            let (desk, agent) = (desk.clone(), agent.clone());
+            tasks.push(tokio::spawn(async move {
+                desk.check(
+                    &agent,
+                    reset,
+                    Target::Email,
+                    Secret::new("semen@example.ru".to_owned()),
+                )
+                .await
+                .is_ok()
+            }));
+        }
+        let mut ok = vec![];
+        for t in tasks {
+            ok.push(t.await.unwrap());
+        }
+        assert_eq!(ok[..8].iter().filter(|o| **o).count(), 3, "reveals");
+        assert_eq!(ok[8..].iter().filter(|o| **o).count(), 2, "checks");
+        for (action, allowed) in [("field.reveal", 3), ("field.check", 2)] {
+            let done = desk
+                .store()
+                .audit_count(&AuditFilter {
+                    action: Some(action.into()),
+                    outcome: Some("done".into()),
+                    ..AuditFilter::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(done, allowed, "{action}");
+        }
+        td.finish().await;
+    }
+);
