@@ -116,6 +116,14 @@ fn refusal(e: &DeskError) -> &'static str {
 }
 
 impl Conn {
+    /// Refuses a forwarding channel (X11, ports, sockets): the desk is all there is.
+    async fn prohibit(&self, what: &'static str, reply: ChannelOpenHandle) {
+        self.log.refused(what);
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
+    }
+
     pub fn new(
         shared: Arc<Shared>,
         id: u64,
@@ -423,10 +431,7 @@ impl Handler for Conn {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<()> {
-        self.log.refused("x11");
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
+        self.prohibit("x11", reply).await;
         Ok(())
     }
 
@@ -440,10 +445,7 @@ impl Handler for Conn {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<()> {
-        self.log.refused("port_forwarding");
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
+        self.prohibit("port_forwarding", reply).await;
         Ok(())
     }
 
@@ -457,10 +459,7 @@ impl Handler for Conn {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<()> {
-        self.log.refused("port_forwarding");
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
+        self.prohibit("port_forwarding", reply).await;
         Ok(())
     }
 
@@ -471,10 +470,7 @@ impl Handler for Conn {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<()> {
-        self.log.refused("socket_forwarding");
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
+        self.prohibit("socket_forwarding", reply).await;
         Ok(())
     }
 

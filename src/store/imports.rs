@@ -66,6 +66,20 @@ fn micros(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
+/// Records a new import; `None` when another one holds the single slot.
+async fn insert_import(conn: &mut <Db as sqlx::Database>::Connection, now: i64) -> Result<Option<i64>> {
+    match sqlx::query_scalar("INSERT INTO imports (started_at) VALUES ($1) RETURNING id")
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(crate::store::map_db_error)
+    {
+        Ok(id) => Ok(Some(id)),
+        Err(StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 impl DbStore {
     /// The message for an import refused because another one runs.
     async fn another_import(&self) -> StoreError {

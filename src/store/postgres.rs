@@ -238,20 +238,10 @@ impl PgStore {
         // (letting go) when the import ends or its process dies.
         let mut conn = self.pool.acquire().await?.detach();
         let mut tx = sqlx::Connection::begin(&mut conn).await?;
-        let id: i64 =
-            match sqlx::query_scalar("INSERT INTO imports (started_at) VALUES ($1) RETURNING id")
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(crate::store::map_db_error)
-            {
-                Ok(id) => id,
-                Err(StoreError::Conflict(_)) => {
-                    drop(tx);
-                    return Err(self.another_import().await);
-                }
-                Err(e) => return Err(e),
-            };
+        let Some(id) = insert_import(&mut tx, now).await? else {
+            drop(tx);
+            return Err(self.another_import().await);
+        };
         // A session lock taken inside the transaction outlives it; taken before the row is
         // committed, nobody sees the import unclaimed.
         let key = import_lock_key(id);

@@ -302,20 +302,10 @@ impl SqliteStore {
 
     async fn begin_import_inner(&self, now: i64) -> Result<ImportClaim> {
         let mut tx = self.begin_write().await?;
-        let id: i64 =
-            match sqlx::query_scalar("INSERT INTO imports (started_at) VALUES ($1) RETURNING id")
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(crate::store::map_db_error)
-            {
-                Ok(id) => id,
-                Err(StoreError::Conflict(_)) => {
-                    drop(tx);
-                    return Err(self.another_import().await);
-                }
-                Err(e) => return Err(e),
-            };
+        let Some(id) = insert_import(&mut tx, now).await? else {
+            drop(tx);
+            return Err(self.another_import().await);
+        };
         // Locked before the row is committed: nobody sees the import unclaimed.
         let path = self.import_lock_path(id);
         let file = try_lock_file(&path)?.ok_or_else(|| {
